@@ -1,0 +1,1 @@
+"""Training core: torch and numpy only, never Qt."""

@@ -1,0 +1,50 @@
+"""Center loss in the paper's units (Wen et al. 2016, Eqs. 2 and 4, with Caffe's 1/m)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+CENTER_UPDATES = ("paper", "sgd")
+
+
+class CenterLoss(nn.Module):
+    """L_C = (1/2m) Σ_i ‖x_i − c_{y_i}‖².
+
+    update="paper": centers are a buffer moved by Eq. 4 (`update_centers`), never by an optimizer.
+    update="sgd": centers are an nn.Parameter that the session steps with plain SGD at rate α on
+    `center_objective` (the common PyTorch-repo way, made independent of λ).
+    """
+
+    def __init__(self, num_classes: int, feat_dim: int, alpha: float = 0.5, update: str = "paper"):
+        super().__init__()
+        if update not in CENTER_UPDATES:
+            raise ValueError(f"unknown center update {update!r}; choose one of: {', '.join(CENTER_UPDATES)}")
+        self.alpha = alpha
+        self.update = update
+        initial = torch.zeros(num_classes, feat_dim)
+        if update == "paper":
+            self.register_buffer("centers", initial)
+        else:
+            self.centers = nn.Parameter(initial)
+
+    def forward(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """L_C, with its gradient reaching the features only."""
+        return _half_mean_squared_distance(features, self.centers.detach()[labels])
+
+    def center_objective(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """L_C as a function of the centers alone: what sgd mode back-propagates, unscaled by λ."""
+        return _half_mean_squared_distance(features.detach(), self.centers[labels])
+
+    @torch.no_grad()
+    def update_centers(self, features: torch.Tensor, labels: torch.Tensor) -> None:
+        """Eq. 4: Δc_j = Σ_i δ(y_i=j)(c_j − x_i) / (1 + n_j); c_j ← c_j − α·Δc_j. Absent classes stay."""
+        features = features.detach().to(self.centers.dtype)
+        counts = torch.bincount(labels, minlength=self.centers.shape[0]).to(features.dtype).unsqueeze(1)
+        sums = torch.zeros_like(self.centers).index_add_(0, labels, features)
+        delta = (counts * self.centers - sums) / (1.0 + counts)
+        self.centers.sub_(self.alpha * delta)
+
+
+def _half_mean_squared_distance(features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return (features - targets).pow(2).sum() / (2 * features.shape[0])

@@ -1,0 +1,77 @@
+"""CNNs whose penultimate layer is a 2-D (or 3-D) feature: forward returns (features, logits)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+MODEL_NAMES = ("lenet++", "seed", "tiny")
+
+
+class FeatureNet(nn.Module):
+    """Convolutional trunk -> flatten -> linear to `feat_dim` -> PReLU -> classifier."""
+
+    def __init__(self, trunk: nn.Sequential, trunk_out: int, feat_dim: int, num_classes: int,
+                 bias: bool, relu_features: bool = False):
+        super().__init__()
+        self.trunk = trunk
+        self.embed = nn.Linear(trunk_out, feat_dim)
+        self.feature_activation = nn.ReLU() if relu_features else nn.PReLU(feat_dim)
+        self.classifier = nn.Linear(feat_dim, num_classes, bias=bias)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.feature_activation(self.embed(self.trunk(images).flatten(1)))
+        return features, self.classifier(features)
+
+
+def _conv_prelu(in_channels: int, out_channels: int, kernel: int, padding: int) -> list[nn.Module]:
+    return [nn.Conv2d(in_channels, out_channels, kernel, padding=padding), nn.PReLU(out_channels)]
+
+
+def _lenet_plus_plus_trunk() -> tuple[nn.Sequential, int]:
+    """Paper Table 1 / caffe-face mnist_example: (5x5, 32)x2, (5x5, 64)x2, (5x5, 128)x2, pad 2."""
+    layers = [
+        *_conv_prelu(1, 32, 5, 2), *_conv_prelu(32, 32, 5, 2), nn.MaxPool2d(2, 2),
+        *_conv_prelu(32, 64, 5, 2), *_conv_prelu(64, 64, 5, 2), nn.MaxPool2d(2, 2),
+        *_conv_prelu(64, 128, 5, 2), *_conv_prelu(128, 128, 5, 2),
+        nn.MaxPool2d(3, 2, ceil_mode=True),  # Caffe rounds up: 7x7 -> 3x3
+    ]
+    return nn.Sequential(*layers), 128 * 3 * 3
+
+
+def _seed_trunk() -> tuple[nn.Sequential, int]:
+    """The lecture notes' Keras model: six unpadded 5x5 convs, each BatchNorm + PReLU, no pooling."""
+    layers: list[nn.Module] = []
+    channels = [1, 32, 32, 64, 64, 128, 128]
+    for in_channels, out_channels in zip(channels, channels[1:]):
+        layers += [nn.Conv2d(in_channels, out_channels, 5), nn.BatchNorm2d(out_channels),
+                   nn.PReLU(out_channels)]
+    return nn.Sequential(*layers), 128 * 4 * 4
+
+
+def _tiny_trunk() -> tuple[nn.Sequential, int]:
+    """CPU preset: LeNet++'s shape with fewer channels and pooling after every stage."""
+    layers = [
+        *_conv_prelu(1, 16, 5, 2), nn.MaxPool2d(2, 2),
+        *_conv_prelu(16, 32, 3, 1), nn.MaxPool2d(2, 2),
+        *_conv_prelu(32, 64, 3, 1), nn.MaxPool2d(3, 2, ceil_mode=True),
+    ]
+    return nn.Sequential(*layers), 64 * 3 * 3
+
+
+_TRUNKS = {"lenet++": _lenet_plus_plus_trunk, "seed": _seed_trunk, "tiny": _tiny_trunk}
+# The official LeNet++ classifier has no bias (centers then sit on a ring); Keras' Dense has one.
+_DEFAULT_BIAS = {"lenet++": False, "seed": True, "tiny": False}
+
+
+def default_bias(name: str) -> bool:
+    return _DEFAULT_BIAS[name]
+
+
+def build_model(name: str, feat_dim: int = 2, num_classes: int = 10, bias: bool | None = None,
+                relu_features: bool = False) -> FeatureNet:
+    if name not in _TRUNKS:
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
+    trunk, trunk_out = _TRUNKS[name]()
+    use_bias = default_bias(name) if bias is None else bias
+    return FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features)

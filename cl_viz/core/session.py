@@ -1,0 +1,227 @@
+"""One training run, advanced one optimizer step at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cl_viz.core.config import LIVE_FIELDS, TrainConfig
+from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
+from cl_viz.core.devices import resolve_device
+from cl_viz.core.losses import CenterLoss
+from cl_viz.core.metrics import feature_metrics
+from cl_viz.core.models import build_model
+from cl_viz.core.snapshot import Snapshot, frozen
+
+CPU_PROBE_SIZE = 2000
+PROBE_CHUNK = 2048
+
+
+class TrainingSession:
+    """Model, centers, optimizer and batch order of one run; deterministic on CPU for a given seed.
+
+    Two sessions built from configs that differ only in live fields (λ, α, lr) start from identical
+    weights and see identical batches, so they can be stepped in lockstep for a comparison.
+    """
+
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, *, load_data=load_dataset):
+        self.config = config.validated()
+        self.device = resolve_device(config.device)
+        if dataset is None:
+            dataset = load_data(resolve_name(config.dataset, config.data_dir), config.data_dir)
+        self.dataset = dataset
+        self.train_images, self.train_labels = self._to_device(dataset.train_images, dataset.train_labels)
+        self._init_probe()
+        self.channels_last = self.device.type == "cpu"
+        self.model = self._build_model()
+        self.center_loss = CenterLoss(dataset.num_classes, config.feat_dim, config.alpha,
+                                      config.center_update).to(self.device)
+        self.optimizer = self._build_optimizer()
+        self.center_optimizer = (torch.optim.SGD([self.center_loss.centers], lr=config.alpha)
+                                 if config.center_update == "sgd" else None)
+        self.batch_size = min(config.batch_size, len(self.train_labels))
+        self.steps_per_epoch = len(self.train_labels) // self.batch_size
+        self.step = 0
+        self._epoch_order: tuple[int, torch.Tensor] | None = None
+        self._last_batch: dict[str, torch.Tensor] | None = None
+        self._apply_learning_rate()
+
+    # ----- construction -------------------------------------------------------------------
+    def _to_device(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        try:
+            return images.to(self.device), labels.to(self.device)
+        except torch.OutOfMemoryError:
+            return images, labels  # batches are then indexed on the CPU and copied per step
+
+    def _init_probe(self) -> None:
+        size = self.config.probe_size
+        if size is None:
+            size = CPU_PROBE_SIZE if self.device.type == "cpu" else len(self.dataset.test_labels)
+        indices = probe_indices(self.dataset.test_labels, size, seed=self.config.seed)
+        self.probe_indices = indices
+        self.probe_images = to_model_input(self.dataset.test_images[indices]).to(self.device)
+        self.probe_labels = self.dataset.test_labels[indices].to(self.device)
+        self._probe_labels_np = frozen(self.probe_labels.cpu().numpy())
+
+    def _build_model(self) -> torch.nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)
+            model = build_model(self.config.model, self.config.feat_dim, self.dataset.num_classes,
+                                self.config.bias, self.config.relu_features)
+        model = model.to(self.device)
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        return model.train()
+
+    def _build_optimizer(self) -> torch.optim.Optimizer:
+        params = self.model.parameters()
+        if self.config.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
+        return torch.optim.SGD(params, lr=self.config.lr, momentum=self.config.momentum,
+                               weight_decay=self.config.weight_decay)
+
+    # ----- live parameters ----------------------------------------------------------------
+    @property
+    def epoch(self) -> float:
+        return self.step / self.steps_per_epoch
+
+    @property
+    def current_lr(self) -> float:
+        decays = sum(self.step >= milestone for milestone in self.config.lr_milestones)
+        return self.config.lr * self.config.lr_gamma ** decays
+
+    def set_live(self, **changes: float) -> None:
+        """Change λ, α, the learning rate or the softmax weight between steps, without a reset."""
+        unknown = set(changes) - set(LIVE_FIELDS)
+        if unknown:
+            raise ValueError(f"{', '.join(sorted(unknown))} cannot change without a reset")
+        self.config = self.config.replace(**changes).validated()
+        self.center_loss.alpha = self.config.alpha
+        if self.center_optimizer is not None:
+            self.center_optimizer.param_groups[0]["lr"] = self.config.alpha
+        self._apply_learning_rate()
+
+    def _apply_learning_rate(self) -> None:
+        lr = self.current_lr
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    # ----- training -----------------------------------------------------------------------
+    def batch_indices(self, step: int) -> torch.Tensor:
+        """Indices of the training batch at `step`: epoch e uses a permutation seeded by (seed, e)."""
+        epoch, position = divmod(step, self.steps_per_epoch)
+        if self._epoch_order is None or self._epoch_order[0] != epoch:
+            generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+            order = torch.randperm(len(self.train_labels), generator=generator)
+            self._epoch_order = (epoch, order.to(self.train_labels.device))
+        start = position * self.batch_size
+        return self._epoch_order[1][start:start + self.batch_size]
+
+    def train_step(self) -> None:
+        """One optimizer step on the next batch; no host synchronisation."""
+        indices = self.batch_indices(self.step)
+        images = to_model_input(self.train_images[indices]).to(self.device, non_blocking=True)
+        labels = self.train_labels[indices].to(self.device, non_blocking=True)
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        if self.config.lr_milestones and self.step in self.config.lr_milestones:
+            self._apply_learning_rate()
+        features, logits = self.model(images)
+        loss_softmax = F.cross_entropy(logits, labels)
+        total = self._total_loss(features, labels, loss_softmax)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.center_optimizer is not None:
+            self.center_optimizer.zero_grad(set_to_none=True)
+            total = total + self.center_loss.center_objective(features, labels)
+        total.backward()
+        self.optimizer.step()
+        if self.center_optimizer is not None:
+            self.center_optimizer.step()
+        else:
+            self.center_loss.update_centers(features, labels)
+        self._last_batch = {"features": features.detach(), "logits": logits.detach(), "labels": labels,
+                            "loss_softmax": loss_softmax.detach()}
+        self.step += 1
+
+    def _total_loss(self, features, labels, loss_softmax) -> torch.Tensor:
+        lam, softmax_weight = self.config.lam, self.config.softmax_weight
+        total = loss_softmax if softmax_weight == 1 else softmax_weight * loss_softmax
+        if lam > 0:
+            total = total + lam * self.center_loss(features, labels)
+        return total
+
+    # ----- observing ----------------------------------------------------------------------
+    @torch.inference_mode()
+    def embed(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features and logits of normalised images with the current weights (eval mode)."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            outputs = [self.model(self._prepare(chunk)) for chunk in images.split(PROBE_CHUNK)]
+        finally:
+            self.model.train(was_training)
+        return torch.cat([f for f, _ in outputs]), torch.cat([lg for _, lg in outputs])
+
+    def _prepare(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.to(self.device)
+        return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
+
+    def snapshot(self, include_batch: bool = True) -> Snapshot:
+        """Re-embed the probe set and copy everything worth drawing into numpy."""
+        features, logits = self.embed(self.probe_images)
+        features_np = features.float().cpu().numpy()
+        logits_np = logits.float().cpu().numpy()
+        centers = self.center_loss.centers.detach().float().cpu().numpy()
+        classifier = self.model.classifier
+        losses = self._last_losses()
+        batch = self._last_batch if include_batch else None
+        return Snapshot(
+            step=self.step, epoch=self.epoch, lam=self.config.lam, alpha=self.config.alpha,
+            lr=self.current_lr, **losses,
+            features=frozen(features_np), labels=self._probe_labels_np,
+            predictions=frozen(logits_np.argmax(axis=1)), centers=frozen(centers),
+            classifier_weight=frozen(classifier.weight.detach().cpu().numpy()),
+            classifier_bias=None if classifier.bias is None else frozen(classifier.bias.detach().cpu().numpy()),
+            metrics=_safe_metrics(features_np, self._probe_labels_np, centers, logits_np),
+            batch_features=None if batch is None else frozen(batch["features"].float().cpu().numpy()),
+            batch_labels=None if batch is None else frozen(batch["labels"].cpu().numpy()),
+        )
+
+    @torch.no_grad()
+    def _last_losses(self) -> dict[str, float]:
+        if self._last_batch is None:
+            return {"loss_softmax": float("nan"), "loss_center": float("nan"),
+                    "loss_total": float("nan"), "batch_accuracy": float("nan")}
+        batch = self._last_batch
+        loss_softmax = float(batch["loss_softmax"])
+        loss_center = float(self.center_loss(batch["features"], batch["labels"]))
+        accuracy = float((batch["logits"].argmax(1) == batch["labels"]).float().mean())
+        total = self.config.softmax_weight * loss_softmax + self.config.lam * loss_center
+        return {"loss_softmax": loss_softmax, "loss_center": loss_center, "loss_total": total,
+                "batch_accuracy": accuracy}
+
+    # ----- persistence --------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        state = {"config": self.config.to_dict(), "step": self.step, "model": self.model.state_dict(),
+                 "centers": self.center_loss.centers.detach().cpu().clone(),
+                 "optimizer": self.optimizer.state_dict()}
+        if self.center_optimizer is not None:
+            state["center_optimizer"] = self.center_optimizer.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        with torch.no_grad():
+            self.center_loss.centers.copy_(state["centers"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.center_optimizer is not None and "center_optimizer" in state:
+            self.center_optimizer.load_state_dict(state["center_optimizer"])
+        self.step = int(state["step"])
+        self._last_batch = None
+        self._apply_learning_rate()
+
+
+def _safe_metrics(features: np.ndarray, labels: np.ndarray, centers: np.ndarray, logits: np.ndarray):
+    with np.errstate(invalid="ignore", over="ignore"):
+        return feature_metrics(features, labels, centers, logits)

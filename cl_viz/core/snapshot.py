@@ -1,0 +1,51 @@
+"""What a training session shows the outside world: immutable numpy copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cl_viz.core.metrics import FeatureMetrics
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    step: int
+    epoch: float
+    lam: float
+    alpha: float
+    lr: float
+    loss_softmax: float  # L_S of the latest training batch
+    loss_center: float  # L_C of the latest training batch (unweighted)
+    loss_total: float  # softmax_weight·L_S + λ·L_C
+    batch_accuracy: float
+    features: np.ndarray  # (P, D) probe features
+    labels: np.ndarray  # (P,) probe labels
+    predictions: np.ndarray  # (P,) classifier argmax
+    centers: np.ndarray  # (C, D)
+    classifier_weight: np.ndarray  # (C, D)
+    classifier_bias: np.ndarray | None  # (C,)
+    metrics: FeatureMetrics
+    batch_features: np.ndarray | None = None  # (B, D) latest training batch
+    batch_labels: np.ndarray | None = None
+
+    @property
+    def is_finite(self) -> bool:
+        return bool(np.isfinite([self.loss_softmax, self.loss_center, self.loss_total]).all()
+                    and np.isfinite(self.features).all() and np.isfinite(self.centers).all())
+
+    def record(self) -> dict[str, float]:
+        """One row of a run's history."""
+        return {
+            "step": self.step, "epoch": round(self.epoch, 4), "lambda": self.lam, "alpha": self.alpha,
+            "lr": self.lr, "loss_softmax": self.loss_softmax, "loss_center": self.loss_center,
+            "loss_total": self.loss_total, "batch_accuracy": self.batch_accuracy,
+            **self.metrics.to_dict(),
+        }
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array

@@ -1,0 +1,50 @@
+"""Terminal progress for headless runs: steps/s, images/s, ETA."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, total_steps: int, batch_size: int, start_step: int = 0, stream: TextIO = sys.stderr):
+        self.total_steps = total_steps
+        self.batch_size = batch_size
+        self.start_step = start_step
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.started = time.perf_counter()
+        self._last_draw = 0.0
+
+    def steps_per_second(self, step: int) -> float:
+        elapsed = time.perf_counter() - self.started
+        return (step - self.start_step) / elapsed if elapsed > 0 else 0.0
+
+    def line(self, step: int, detail: str = "") -> str:
+        rate = self.steps_per_second(step)
+        remaining = (self.total_steps - step) / rate if rate > 0 else float("nan")
+        eta = _clock(remaining) if remaining == remaining else "--:--"
+        text = (f"step {step:>{len(str(self.total_steps))}}/{self.total_steps}  {rate:6.1f} steps/s  "
+                f"{rate * self.batch_size:7.0f} img/s  ETA {eta}")
+        return f"{text}  {detail}" if detail else text
+
+    def tick(self, step: int, detail: str = "") -> None:
+        """Redraw the status line at most 10 times a second (interactive terminals only)."""
+        now = time.perf_counter()
+        if self.interactive and now - self._last_draw >= 0.1:
+            self._last_draw = now
+            self.stream.write("\r" + self.line(step, detail).ljust(100)[:160])
+            self.stream.flush()
+
+    def report(self, step: int, detail: str) -> None:
+        """A permanent line (at every evaluation)."""
+        prefix = "\r" if self.interactive else ""
+        self.stream.write(prefix + self.line(step, detail).ljust(100 if self.interactive else 0) + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"

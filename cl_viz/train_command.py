@@ -1,0 +1,168 @@
+"""`cl-viz train`: a headless run that writes metrics.json, features.npz and checkpoint.pt."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from cl_viz import __version__
+from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.data import load_dataset, resolve_name
+from cl_viz.core.devices import describe_device
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.session import TrainingSession
+from cl_viz.core.snapshot import Snapshot
+from cl_viz.progress import Progress
+
+DEFAULT_STEPS = 1000
+
+
+def run_train(args: argparse.Namespace) -> int:
+    try:
+        return _train(args)
+    except ClVizError as error:
+        print(f"cl-viz train: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ncl-viz train: interrupted", file=sys.stderr)
+        return 130
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    if args.bias and args.no_bias:
+        raise ClVizError("--bias and --no-bias contradict each other")
+    lam = 0.0 if args.loss == "softmax" else (0.01 if args.lam is None else args.lam)
+    if args.loss == "softmax" and args.lam:
+        raise ClVizError("--loss softmax means λ = 0; drop --lambda or use --loss center")
+    return TrainConfig(
+        dataset=args.dataset, data_dir=args.data_dir, model=args.model, feat_dim=args.feat_dim,
+        bias=True if args.bias else (False if args.no_bias else None),
+        lam=lam, alpha=0.5 if args.alpha is None else args.alpha, lr=0.01 if args.lr is None else args.lr,
+        optimizer=args.optimizer, center_update=args.center_update, batch_size=args.batch_size,
+        seed=args.seed, device=args.device, probe_size=args.probe_size,
+    ).validated()
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.eval_every < 1:
+        raise ClVizError(f"--eval-every must be ≥ 1, got {args.eval_every}")
+    checkpoint = load_checkpoint(args.resume) if args.resume else None
+    config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
+    dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+    session = TrainingSession(config, dataset)
+    if checkpoint:
+        session.load_state_dict(checkpoint)
+    total_steps = _total_steps(args, session)
+    out = Path(args.out or _default_out(dataset.name, config))
+    _print_header(session, total_steps, out)
+
+    history: list[dict] = []
+    progress = Progress(total_steps, session.batch_size, start_step=session.step)
+    started = time.perf_counter()
+    start_step = session.step
+    while session.step < total_steps:
+        session.train_step()
+        if session.step % args.eval_every == 0 or session.step == total_steps:
+            snapshot = _checked_snapshot(session)
+            history.append(_clean(snapshot.record()))
+            progress.report(session.step, _summary(snapshot))
+        else:
+            progress.tick(session.step)
+    elapsed = time.perf_counter() - started
+    final = history[-1] if history else _clean(_checked_snapshot(session).record())
+    _write_outputs(out, session, history, elapsed, session.step - start_step)
+    print(f"wrote {out / 'metrics.json'}, {out / 'features.npz'}, {out / 'checkpoint.pt'}")
+    print(f"final: probe accuracy {final['probe_accuracy']:.2%}, nearest-center {final['nearest_center_accuracy']:.2%}, "
+          f"intra/inter {final['ratio']:.3f}")
+    return 0
+
+
+def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig:
+    """Structure comes from the checkpoint; λ, α and the learning rate may be overridden."""
+    changes = {name: value for name, value in (("lam", args.lam), ("alpha", args.alpha), ("lr", args.lr))
+               if value is not None}
+    if args.device != "auto":
+        changes["device"] = args.device
+    return saved.replace(**changes).validated()
+
+
+def _total_steps(args: argparse.Namespace, session: TrainingSession) -> int:
+    if args.epochs is not None:
+        if args.epochs <= 0:
+            raise ClVizError(f"--epochs must be > 0, got {args.epochs:g}")
+        requested = math.ceil(args.epochs * session.steps_per_epoch)
+    else:
+        requested = DEFAULT_STEPS if args.steps is None else args.steps
+        if requested < 1:
+            raise ClVizError(f"--steps must be ≥ 1, got {requested}")
+    return session.step + requested if args.resume else requested
+
+
+def _checked_snapshot(session: TrainingSession) -> Snapshot:
+    snapshot = session.snapshot(include_batch=False)
+    if not snapshot.is_finite:
+        raise ClVizError(f"training diverged at step {snapshot.step}: the loss is no longer finite "
+                         f"(L_S {snapshot.loss_softmax:g}, L_C {snapshot.loss_center:g}); "
+                         f"lower the learning rate (now {session.config.lr:g}) or λ (now {session.config.lam:g})")
+    return snapshot
+
+
+def _summary(snapshot: Snapshot) -> str:
+    m = snapshot.metrics
+    return (f"L_S {snapshot.loss_softmax:.3f}  λ·L_C {snapshot.lam * snapshot.loss_center:.4f}  "
+            f"probe {m.probe_accuracy:.1%}  intra/inter {m.ratio:.3f}")
+
+
+def _print_header(session: TrainingSession, total_steps: int, out: Path) -> None:
+    config, dataset = session.config, session.dataset
+    print(f"dataset: {dataset.name} ({dataset.source}; {len(dataset.train_labels):,} train, "
+          f"{len(dataset.test_labels):,} test, probe {len(session.probe_labels):,})")
+    print(f"model: {config.model}, {config.feat_dim}-D features, classifier bias "
+          f"{'on' if session.model.classifier.bias is not None else 'off'}; device: {describe_device(session.device)}")
+    print(f"loss: L_S + {config.lam:g}·L_C, α {config.alpha:g} ({config.center_update} centers); "
+          f"{config.optimizer} lr {config.lr:g}, batch {session.batch_size}; "
+          f"steps {session.step}→{total_steps} ({total_steps / session.steps_per_epoch:.1f} epochs); out: {out}")
+
+
+def _default_out(dataset_name: str, config: TrainConfig) -> str:
+    loss = "softmax" if config.lam == 0 else f"center-{config.lam:g}"
+    return f"cl-viz-runs/{dataset_name}-{loss}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _write_outputs(out: Path, session: TrainingSession, history: list[dict], elapsed: float, steps: int) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    snapshot = session.snapshot(include_batch=False)
+    dataset = session.dataset
+    metrics = {
+        "cl_viz_version": __version__,
+        "config": session.config.to_dict(),
+        "dataset": {"name": dataset.name, "source": dataset.source, "train_size": len(dataset.train_labels),
+                    "test_size": len(dataset.test_labels), "probe_size": len(session.probe_labels),
+                    "class_names": list(dataset.class_names)},
+        "device": describe_device(session.device),
+        "steps": session.step,
+        "elapsed_s": round(elapsed, 3),
+        "images_per_s": round(steps * session.batch_size / elapsed, 1) if elapsed > 0 else None,
+        "history": history,
+        "final": _clean(snapshot.record()),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n")
+    np.savez_compressed(out / "features.npz", features=snapshot.features, labels=snapshot.labels,
+                        centers=snapshot.centers, predictions=snapshot.predictions,
+                        classifier_weight=snapshot.classifier_weight,
+                        class_names=np.array(dataset.class_names))
+    save_checkpoint(session.state_dict(), out / "checkpoint.pt")
+
+
+def _clean(record: dict) -> dict:
+    """JSON has no NaN: non-finite numbers become null."""
+    return {key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+            for key, value in record.items()}
