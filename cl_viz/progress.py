@@ -8,12 +8,12 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, total_steps: int, batch_size: int, start_step: int = 0, stream: TextIO = sys.stderr):
+    def __init__(self, total_steps: int, batch_size: int, start_step: int = 0, stream: TextIO | None = None):
         self.total_steps = total_steps
         self.batch_size = batch_size
         self.start_step = start_step
-        self.stream = stream
-        self.interactive = stream.isatty()
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
         self.started = time.perf_counter()
         self._last_draw = 0.0
 

@@ -2,8 +2,8 @@
 
 Tol's muted scheme has nine hues plus a pale grey; we use all ten. Point markers are tiny, so a
 colour must also stand out from the plot background: `class_colors(n, theme)` keeps each hue but
-mixes it towards black (light theme) or white (dark theme) until it reaches `MIN_CONTRAST`
-against that theme's background. The light variant changes only the pale grey and the sand.
+mixes it towards black (light theme) or white (dark theme) until it reaches the theme's
+`MIN_CONTRAST` against its background. The light variant darkens only the sand, cyan and pale grey a little.
 Reference: https://personal.sron.nl/~pault/ (section "qualitative colour schemes").
 """
 
@@ -29,7 +29,8 @@ MUTED_RGB: tuple[tuple[int, int, int], ...] = tuple(
 )
 
 BACKGROUNDS: dict[str, tuple[int, int, int]] = {"light": (255, 255, 255), "dark": (28, 31, 36)}
-MIN_CONTRAST = 1.9  # WCAG contrast ratio of a class colour against the plot background
+# WCAG contrast ratio each class colour keeps against the theme's plot background
+MIN_CONTRAST: dict[str, float] = {"light": 1.9, "dark": 3.0}
 
 
 def _relative_luminance(rgb: np.ndarray) -> np.ndarray:
@@ -45,13 +46,14 @@ def contrast_ratio(rgb_a: np.ndarray, rgb_b: np.ndarray) -> np.ndarray:
     return (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
 
 
-def _with_contrast(rgb: tuple[int, int, int], background: tuple[int, int, int]) -> np.ndarray:
-    """Mix `rgb` towards black or white (away from `background`) until it reaches MIN_CONTRAST."""
+def _with_contrast(rgb: tuple[int, int, int], background: tuple[int, int, int],
+                   min_contrast: float) -> np.ndarray:
+    """Mix `rgb` towards black or white (away from `background`) until it reaches min_contrast."""
     base = np.asarray(rgb, dtype=np.float64)
     target = np.zeros(3) if _relative_luminance(background) > 0.5 else np.full(3, 255.0)
     for step in np.linspace(0.0, 1.0, 41):
         mixed = base + (target - base) * step
-        if contrast_ratio(mixed, background) >= MIN_CONTRAST:
+        if contrast_ratio(mixed, background) >= min_contrast:
             return np.round(mixed)
     return target
 
@@ -61,7 +63,7 @@ def palette_rgba(theme: str = "light", alpha: int = 255) -> np.ndarray:
     if theme not in BACKGROUNDS:
         raise ValueError(f"unknown theme {theme!r}; expected one of {sorted(BACKGROUNDS)}")
     background = BACKGROUNDS[theme]
-    rgb = np.array([_with_contrast(c, background) for c in MUTED_RGB])
+    rgb = np.array([_with_contrast(c, background, MIN_CONTRAST[theme]) for c in MUTED_RGB])
     alpha_column = np.full((len(rgb), 1), alpha)
     return np.hstack([rgb, alpha_column]).astype(np.uint8)
 
