@@ -2,9 +2,9 @@
 
 Both contestants train the same model (same seed, same memory format) on the same batches:
 the bare loop is what one would write by hand from pytorch/examples' mnist/main.py, with the
-center loss (Eq. 2) and the paper's center update (Eq. 4) inline. Measurements alternate in
-rounds (the order flips every round) and the median round is reported, because this machine
-is shared and its numbers are noisy.
+center loss (Eq. 2) and the paper's center update (Eq. 4) inline. Each round measures both
+contestants for --seconds, interleaved in short chunks whose order alternates, and the median
+round is reported: this machine is shared and its numbers are noisy.
 
     .venv/bin/python benchmarks/train_throughput.py
     .venv/bin/python benchmarks/train_throughput.py --models tiny --rounds 9 --threads 2
@@ -111,30 +111,37 @@ def benchmark_model(name: str, dataset, args) -> dict:
         indices(number)
         for step in (session_step, bare_step):
             fastest = min(fastest, time_steps(step, number, 1, session.device))
-    done = args.warmup
     steps = args.steps or max(args.min_steps, math.ceil(args.seconds / fastest))
-    for number in range(done, done + args.rounds * steps):
+    chunk = min(steps, max(1, round(args.chunk_seconds / fastest)))
+    chunks = [chunk] * (steps // chunk) + ([steps % chunk] if steps % chunk else [])
+    for number in range(args.warmup, args.warmup + args.rounds * steps):
         indices(number)  # every index tensor is computed (and copied) outside the clocks
 
-    session_rates, bare_rates = [], []
-    for round_number in range(args.rounds):
-        contestants = [("session", session_step, session_rates), ("bare", bare_step, bare_rates)]
-        if round_number % 2:
-            contestants.reverse()
-        for _, step, rates in contestants:
-            seconds = time_steps(step, done, steps, session.device)
-            rates.append(steps * batch / seconds)
-        done += steps
+    # A round measures `steps` steps of each contestant, interleaved in chunks whose order
+    # alternates (ABBA...), so that bursts of other work on the machine hit both alike.
+    position = {"session": args.warmup, "bare": args.warmup}
+    rates: dict[str, list[float]] = {"session": [], "bare": []}
+    contestants = [("session", session_step), ("bare", bare_step)]
+    flip = 0
+    for _ in range(args.rounds):
+        seconds = {"session": 0.0, "bare": 0.0}
+        for count in chunks:
+            for key, step in contestants[::-1] if flip % 2 else contestants:
+                seconds[key] += time_steps(step, position[key], count, session.device)
+                position[key] += count
+            flip += 1
+        for key in rates:
+            rates[key].append(steps * batch / seconds[key])
 
     drift = max((p - q).abs().max().item()
                 for p, q in zip(session.model.parameters(), bare.model.parameters()))
     centers_drift = (session.center_loss.centers - bare.centers).abs().max().item()
-    session_rate, bare_rate = statistics.median(session_rates), statistics.median(bare_rates)
-    paired = statistics.median(s / b for s, b in zip(session_rates, bare_rates))
+    session_rate, bare_rate = statistics.median(rates["session"]), statistics.median(rates["bare"])
+    paired = statistics.median(s / b for s, b in zip(rates["session"], rates["bare"]))
     return {
-        "paired": paired, "model": name, "steps": steps, "session": session_rate, "bare": bare_rate,
-        "ratio": session_rate / bare_rate, "session_rounds": session_rates, "bare_rounds": bare_rates,
-        "drift": max(drift, centers_drift), "total_steps": done,
+        "model": name, "steps": steps, "chunk": chunk, "session": session_rate, "bare": bare_rate,
+        "ratio": session_rate / bare_rate, "paired": paired, "session_rounds": rates["session"],
+        "bare_rounds": rates["bare"], "drift": max(drift, centers_drift), "total_steps": position["bare"],
     }
 
 
@@ -148,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps per contestant")
     parser.add_argument("--seconds", type=float, default=3.0,
                         help="target length of one measurement (sets the step count)")
+    parser.add_argument("--chunk-seconds", type=float, default=0.3,
+                        help="interleaving grain: the contestants alternate every this many seconds")
     parser.add_argument("--min-steps", type=int, default=5)
     parser.add_argument("--steps", type=int, default=None, help="fixed steps per measurement")
     parser.add_argument("--verbose", action="store_true", help="print every round")
@@ -164,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         result = benchmark_model(name, dataset, args)
         results.append(result)
         if args.verbose:
-            print(f"{name}: {result['steps']} steps/measurement; session "
+            print(f"{name}: {result['steps']} steps/measurement in chunks of {result['chunk']}; session "
                   f"{[round(r) for r in result['session_rounds']]}, bare "
                   f"{[round(r) for r in result['bare_rounds']]}")
 

@@ -186,6 +186,7 @@ class TrainingSession:
             metrics=_safe_metrics(features_np, self._probe_labels_np, centers, logits_np),
             batch_features=None if batch is None else frozen(batch["features"].float().cpu().numpy()),
             batch_labels=None if batch is None else frozen(batch["labels"].cpu().numpy()),
+            losses_known=self._last_batch is not None,
         )
 
     @torch.no_grad()

@@ -29,11 +29,13 @@ class Snapshot:
     metrics: FeatureMetrics
     batch_features: np.ndarray | None = None  # (B, D) latest training batch
     batch_labels: np.ndarray | None = None
+    losses_known: bool = True  # False before the first step (and right after a restore): losses are NaN
 
     @property
     def is_finite(self) -> bool:
-        return bool(np.isfinite([self.loss_softmax, self.loss_center, self.loss_total]).all()
-                    and np.isfinite(self.features).all() and np.isfinite(self.centers).all())
+        losses = [self.loss_softmax, self.loss_center, self.loss_total] if self.losses_known else []
+        return bool(np.isfinite(losses).all() and np.isfinite(self.features).all()
+                    and np.isfinite(self.centers).all())
 
     def record(self) -> dict[str, float]:
         """One row of a run's history."""

@@ -162,7 +162,7 @@ def qcolor(rgba, alpha: int | None = None) -> QtGui.QColor:
 
 def render_atlas(colors: np.ndarray, size: float, ring: float, dpr: float) -> tuple[QtGui.QPixmap, int]:
     """One sprite per colour, side by side; a filled dot when ring == 0, else a hollow ring."""
-    cell = int(math.ceil((size + 2.0) * dpr))
+    cell = int(math.ceil((size + 1.0) * dpr))  # the antialiased edge fits; smaller cells blend faster
     image = QtGui.QImage(cell * len(colors), cell, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent)
     painter = QtGui.QPainter(image)
@@ -251,10 +251,18 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._geometry_changed()
 
     def set_highlight(self, k: int | None) -> None:
+        """Dim all classes but k and paint k last; positions are reordered, not re-gathered."""
         self._highlight = k
-        if self._labels_key is not None:
-            self._rebuild(self._labels_key, self._valid_key)
+        order = self._draw_order(self._take, self._draw_labels)
+        self._take, self._draw_labels, self._xy = self._take[order], self._draw_labels[order], self._xy[order]
+        self._sprites_stale = True
         self.update()
+
+    def _draw_order(self, take: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Permutation to data order, with the highlighted class (if any) moved to the end."""
+        if self._highlight is None:
+            return np.argsort(take, kind="stable")
+        return np.lexsort((take, labels == self._highlight))
 
     def clear(self) -> None:
         self._labels_key = self._valid_key = None
@@ -284,7 +292,7 @@ class SpriteCloudItem(pg.GraphicsObject):
         take = np.flatnonzero(valid)
         drawn = labels[take]
         if self._highlight is not None:
-            order = np.argsort(drawn == self._highlight, kind="stable")  # highlighted on top
+            order = self._draw_order(take, drawn)
             take, drawn = take[order], drawn[order]
         self._take, self._draw_labels = take, drawn
         self._frags = np.zeros((len(take), 10))
@@ -590,9 +598,9 @@ class ClassSample(ItemSample):
 class FeaturePlot(QtWidgets.QWidget):
     """Live 2-D features coloured by class, class centers with trails, optional batch layer.
 
-    A QWidget that owns a pg.GraphicsLayoutWidget (plot in one cell, legend in the next) rather
-    than a pg.PlotWidget subclass: our API stays small and snake_case (PlotWidget forwards every
-    PlotItem method through __getattr__), and the legend sits beside the data instead of on it.
+    A QWidget that owns a pg.PlotWidget rather than a PlotWidget subclass: our API stays small
+    and snake_case (PlotWidget forwards every PlotItem method through __getattr__), and nothing
+    outside this class relies on pyqtgraph's. The legend sits beside the data, not on it.
     """
 
     axis_mode_changed = QtCore.Signal(str)  # "follow" | "fixed"; "fixed" also after a mouse pan/zoom
@@ -619,24 +627,36 @@ class FeaturePlot(QtWidgets.QWidget):
         self.set_theme(theme)
 
     def _build_view(self) -> None:
-        self._view = pg.GraphicsLayoutWidget()
+        self._view = pg.PlotWidget()
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         # no minimum size pushed to a top-level window: the offscreen platform warns about
         # propagateSizeHints() otherwise, which fails tests with qt_log_level_fail = WARNING
         layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(self._view)
-        self._plot = self._view.addPlot(row=0, col=0)
+        self._plot = self._view.getPlotItem()
         self._plot.hideButtons()
         self._plot.setMenuEnabled(False)
+        for axis_name in ("left", "bottom"):  # sub-minor ticks cost ~1 ms a frame in follow mode
+            self._plot.getAxis(axis_name).setStyle(maxTickLevel=1)
         vb = self._plot.getViewBox()
         vb.disableAutoRange()
         vb.setAspectLocked(True)
         vb.sigRangeChangedManually.connect(self._on_range_changed_manually)
+        self._add_legend()
+
+    def _add_legend(self) -> None:
+        """The legend gets its own cell right of the view box, inside the PlotItem's grid.
+
+        (A pg.GraphicsLayout holding the PlotItem and the legend would be simpler, but a
+        GraphicsLayout with a PlotItem segfaults at interpreter exit with PySide6 6.11 when the
+        window is still open; a PlotWidget does not. tests/test_plot_stress.py checks this.)
+        """
         self._legend = pg.LegendItem(offset=None, verSpacing=-4, frame=False)
         self._legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
-        self._view.addItem(self._legend, row=0, col=1)
-        self._view.ci.layout.setAlignment(self._legend, QtCore.Qt.AlignmentFlag.AlignTop)
+        grid = self._plot.layout
+        grid.addItem(self._legend, 2, 3)  # row 2 holds the left axis, view box and right axis
+        grid.setAlignment(self._legend, QtCore.Qt.AlignmentFlag.AlignTop)
 
     # read-only views for tests and for the main window ---------------------
     @property

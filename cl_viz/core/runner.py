@@ -1,0 +1,100 @@
+"""A live run: the chosen configuration and, optionally, a softmax-only twin stepped in lockstep."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.data import Dataset, load_dataset, resolve_name
+from cl_viz.core.devices import describe_device
+from cl_viz.core.session import TrainingSession
+from cl_viz.core.snapshot import Snapshot
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """Everything one drawn frame needs; immutable, safe to hand from the worker to the GUI."""
+
+    primary: Snapshot
+    comparison: Snapshot | None
+    steps_per_second: float = 0.0
+    images_per_second: float = 0.0
+
+    @property
+    def step(self) -> int:
+        return self.primary.step
+
+    @property
+    def is_finite(self) -> bool:
+        return self.primary.is_finite and (self.comparison is None or self.comparison.is_finite)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    config: TrainConfig
+    compare: bool
+    dataset_name: str
+    dataset_source: str
+    class_names: tuple[str, ...]
+    device: str
+    train_size: int
+    probe_size: int
+    batch_size: int
+    steps_per_epoch: int
+
+
+class LockstepRun:
+    """Same initial weights, same batches: only λ differs between the primary run and its twin."""
+
+    def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None):
+        if dataset is None:
+            dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+        self.primary = TrainingSession(config, dataset)
+        self.comparison = TrainingSession(config.replace(lam=0.0), dataset) if compare else None
+        self._good_state: tuple[dict, dict | None] | None = None
+        self.info = RunInfo(
+            config=self.primary.config, compare=compare, dataset_name=dataset.name, dataset_source=dataset.source,
+            class_names=tuple(dataset.class_names), device=describe_device(self.primary.device),
+            train_size=len(dataset.train_labels), probe_size=len(self.primary.probe_labels),
+            batch_size=self.primary.batch_size, steps_per_epoch=self.primary.steps_per_epoch)
+
+    @property
+    def sessions(self) -> list[TrainingSession]:
+        return [self.primary] if self.comparison is None else [self.primary, self.comparison]
+
+    @property
+    def step(self) -> int:
+        return self.primary.step
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.primary.config
+
+    def train_step(self) -> None:
+        for session in self.sessions:
+            session.train_step()
+
+    def set_live(self, **changes: float) -> None:
+        """λ applies to the primary run only: the twin stays softmax-only."""
+        self.primary.set_live(**changes)
+        if self.comparison is not None:
+            self.comparison.set_live(**{k: v for k, v in changes.items() if k != "lam"})
+
+    def frame(self, steps_per_second: float = 0.0, include_batch: bool = True) -> Frame:
+        primary = self.primary.snapshot(include_batch)
+        comparison = None if self.comparison is None else self.comparison.snapshot(include_batch)
+        return Frame(primary, comparison, steps_per_second, steps_per_second * self.primary.batch_size)
+
+    def remember_good_state(self) -> None:
+        """Keep a copy of the weights, centers and optimizers to fall back on if training diverges."""
+        self._good_state = tuple(None if s is None else copy.deepcopy(s.state_dict())
+                                 for s in (self.primary, self.comparison))
+
+    def restore_good_state(self) -> bool:
+        if self._good_state is None:
+            return False
+        for session, state in zip((self.primary, self.comparison), self._good_state):
+            if session is not None and state is not None:
+                session.load_state_dict(state)  # keeps the session's current λ, α and learning rate
+        return True

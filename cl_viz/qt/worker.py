@@ -1,0 +1,248 @@
+"""The training worker: a QObject living in its own QThread, fed commands through a queue.
+
+Data flows one way (session → immutable Frame → signal); commands flow back through a
+thread-safe queue and apply between steps. Frames are emitted at most ~30 times a second
+and the GUI keeps only the newest, so nothing ever queues up behind a slow paint.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+
+FRAME_INTERVAL_S = 1 / 30
+SNAPSHOT_SHARE = 0.25  # at most this share of the worker's time goes into embedding the probe set
+GOOD_STATE_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    config: TrainConfig | None = None
+    compare: bool = False
+    changes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    step: int
+    lr: float
+    lam: float
+    restored: bool
+
+
+class TrainingWorker(QObject):
+    frame_ready = Signal(object)  # Frame
+    run_ready = Signal(object)  # RunInfo, after each (re)build
+    state_changed = Signal(str)  # "loading", "paused", "running", "stopped"
+    message = Signal(str)  # progress text for the status bar
+    failed = Signal(str)  # a problem the user should read; the worker keeps going
+    diverged = Signal(object)  # Divergence
+    finished = Signal()
+
+    def __init__(self, cpu_threads: int | None = None):
+        super().__init__()
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._cpu_threads = cpu_threads or max(1, (os.cpu_count() or 2) - 1)
+        self._run = None
+        self._running = False
+        self._datasets: dict = {}
+        self._last_frame_time = 0.0
+        self._frame_interval = FRAME_INTERVAL_S
+        self._steps_at_last_frame = 0
+        self._last_good_state_time = 0.0
+
+    # ----- called from the GUI thread -----------------------------------------------------
+    def reset(self, config: TrainConfig, compare: bool = False) -> None:
+        self._commands.put(Command("reset", config=config, compare=compare))
+
+    def start(self) -> None:
+        self._commands.put(Command("start"))
+
+    def pause(self) -> None:
+        self._commands.put(Command("pause"))
+
+    def single_step(self) -> None:
+        self._commands.put(Command("step"))
+
+    def set_live(self, **changes: float) -> None:
+        self._commands.put(Command("live", changes=changes))
+
+    def stop(self) -> None:
+        self._commands.put(Command("stop"))
+
+    # ----- the worker thread --------------------------------------------------------------
+    @Slot()
+    def run(self) -> None:
+        import torch  # first import happens here, off the GUI thread, so the window shows at once
+
+        torch.set_num_threads(self._cpu_threads)
+        try:
+            while self._handle_commands(block=not (self._running and self._run is not None)):
+                if self._running and self._run is not None:
+                    self._guarded(self._advance)
+        finally:
+            self._run = None
+            self.state_changed.emit("stopped")
+            self.finished.emit()
+
+    def _handle_commands(self, block: bool) -> bool:
+        """Apply queued commands; False once asked to stop."""
+        try:
+            command = self._commands.get(timeout=0.1) if block else self._commands.get_nowait()
+        except queue.Empty:
+            return True
+        while True:
+            if command.name == "stop":
+                return False
+            self._guarded(self._apply, command)
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return True
+
+    def _apply(self, command: Command) -> None:
+        if command.name == "reset":
+            self._rebuild(command.config, command.compare)
+        elif self._run is None:
+            return
+        elif command.name == "start":
+            self._set_running(True)
+        elif command.name == "pause":
+            self._set_running(False)
+        elif command.name == "step":
+            self._set_running(False)
+            self._run.train_step()
+            self._emit_frame(force=True)
+        elif command.name == "live":
+            self._run.set_live(**command.changes)
+            if not self._running:
+                self._emit_frame(force=True)
+
+    def _rebuild(self, config: TrainConfig, compare: bool) -> None:
+        from cl_viz.core.data import load_dataset, resolve_name
+        from cl_viz.core.runner import LockstepRun
+
+        was_running = self._running
+        self._set_running(False)
+        self._run = None
+        self.state_changed.emit("loading")
+        name = resolve_name(config.dataset, config.data_dir)
+        key = (name, config.data_dir)
+        if key not in self._datasets:
+            self.message.emit(f"Loading {name}…")
+            self._datasets = {key: load_dataset(name, config.data_dir)}  # keep one: they are large
+        self._run = LockstepRun(config, compare, self._datasets[key])
+        self._steps_at_last_frame = 0
+        self.run_ready.emit(self._run.info)
+        self._emit_frame(force=True)
+        self._set_running(was_running)
+
+    def _set_running(self, running: bool) -> None:
+        self._running = running and self._run is not None
+        self._last_frame_time = time.perf_counter()
+        if self._run is not None:
+            self._steps_at_last_frame = self._run.step
+        self.state_changed.emit("running" if self._running else "paused")
+
+    def _advance(self) -> None:
+        self._run.train_step()
+        if time.perf_counter() - self._last_frame_time >= self._frame_interval:
+            self._emit_frame()
+
+    def _emit_frame(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        elapsed = now - self._last_frame_time
+        steps = self._run.step - self._steps_at_last_frame
+        rate = steps / elapsed if (self._running and elapsed > 0 and not force) else 0.0
+        frame = self._run.frame(steps_per_second=rate)
+        cost = time.perf_counter() - now
+        self._frame_interval = max(FRAME_INTERVAL_S, cost / SNAPSHOT_SHARE)
+        self._last_frame_time = time.perf_counter()
+        self._steps_at_last_frame = self._run.step
+        if not frame.is_finite:
+            self._on_divergence(frame)
+            return
+        if now - self._last_good_state_time >= GOOD_STATE_INTERVAL_S or force:
+            self._run.remember_good_state()
+            self._last_good_state_time = now
+        self.frame_ready.emit(frame)
+
+    def _on_divergence(self, frame) -> None:
+        self._set_running(False)
+        restored = self._run.restore_good_state()
+        config = self._run.config
+        self.diverged.emit(Divergence(step=frame.step, lr=config.lr, lam=config.lam, restored=restored))
+
+    def _guarded(self, action, *args) -> None:
+        """Errors reach the user as one message; the worker pauses and keeps serving commands."""
+        import torch
+
+        try:
+            action(*args)
+        except ClVizError as error:
+            self._fail(str(error))
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            self._fail("The GPU ran out of memory. Lower the batch size or the probe size, or train on the CPU.")
+        except Exception as error:  # keep the app alive; the traceback goes to the terminal
+            traceback.print_exc()
+            self._fail(f"Training stopped: {type(error).__name__}: {error}")
+
+    def _fail(self, text: str) -> None:
+        self._set_running(False)
+        if self._run is None:
+            self.state_changed.emit("failed")
+        self.failed.emit(text)
+
+
+class WorkerEvents(QObject):
+    """The worker's signals, re-emitted by an object of the GUI thread.
+
+    Receivers connect here, never to the worker itself: a plain Python callable connected to a
+    worker signal would run in the worker thread.
+    """
+
+    frame_ready = Signal(object)
+    run_ready = Signal(object)
+    state_changed = Signal(str)
+    message = Signal(str)
+    failed = Signal(str)
+    diverged = Signal(object)
+
+    def __init__(self, worker: TrainingWorker, parent: QObject | None = None):
+        super().__init__(parent)
+        for name in ("frame_ready", "run_ready", "state_changed", "message", "failed", "diverged"):
+            getattr(worker, name).connect(getattr(self, name), Qt.ConnectionType.QueuedConnection)
+
+
+class WorkerThread:
+    """Owns the QThread, its worker and the GUI-side events; `shutdown` stops them in bounded time."""
+
+    def __init__(self, worker: TrainingWorker | None = None):
+        self.worker = worker or TrainingWorker()
+        self.events = WorkerEvents(self.worker)
+        self.thread = QThread()
+        self.thread.setObjectName("cl-viz training")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        # Direct: the GUI thread may be blocked in shutdown()'s wait(); QThread.quit is thread-safe.
+        self.worker.finished.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Ask the worker to stop after its current step; True when the thread has ended."""
+        if not self.thread.isRunning():
+            return True
+        self.worker.stop()
+        return self.thread.wait(timeout_ms)
