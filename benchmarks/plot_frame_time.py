@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--png", help="also save a demo frame (10k petal points) to this path")
     args = parser.parse_args(argv)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    bench_feature_plot(POINT_COUNTS[0], 10, args.seed)  # warm-up: font and glyph caches, imports
     rows, splits = [], []
     for n in POINT_COUNTS:
         ours = bench_feature_plot(n, args.frames, args.seed)

@@ -2,7 +2,7 @@
 
 GUI thread only. A timer calls `show_frame` with the latest snapshot (~30 fps), so a frame must
 cost a few milliseconds even at 60,000 points. `pg.ScatterPlotItem.setData` spends ~45 ms (10k)
-to ~340 ms (60k) per call in per-point Python work, so the points are drawn by `_SpriteCloudItem`:
+to ~340 ms (60k) per call in per-point Python work, so the points are drawn by `SpriteCloudItem`:
 one pre-rendered sprite per class in a small atlas, and one `QPainter.drawPixmapFragments` call
 whose fragment table is a numpy array (the technique ScatterPlotItem uses in its own paint).
 A frame only gathers the finite rows into draw order; paint maps them to device pixels in numpy.
@@ -29,7 +29,7 @@ PIXEL_LIMIT = 1.0e6  # device coordinates are clipped to ±this before they reac
 FOLLOW_SAMPLE = 8192  # at most this many points feed the robust bounds of follow mode
 FOLLOW_PERCENTILES = (0.5, 99.5)
 FOLLOW_PADDING = 0.08  # fraction of the robust span added on each side
-DIM_OPACITY = 0.12  # points of the classes that are not highlighted
+DIM_MIX = 0.8  # points of the classes that are not highlighted: 80 % background colour
 DIM_CENTER_OPACITY = 0.3
 TRAIL_ALPHA = 230  # alpha of the newest end of a center trail; the oldest end is transparent
 
@@ -68,6 +68,8 @@ class Sizes:
     label_pt: float = 9.0
     legend_pt: float = 9.0
     legend_marker: float = 10.0
+    tick_pt: float = 9.0
+    title_pt: float = 11.0
 
 
 SIZES = Sizes()
@@ -160,23 +162,41 @@ def qcolor(rgba, alpha: int | None = None) -> QtGui.QColor:
     return QtGui.QColor(r, g, b, a if alpha is None else alpha)
 
 
-def render_atlas(colors: np.ndarray, size: float, ring: float, dpr: float) -> tuple[QtGui.QPixmap, int]:
-    """One sprite per colour, side by side; a filled dot when ring == 0, else a hollow ring."""
+def dimmed(rgba, background: QtGui.QColor) -> QtGui.QColor:
+    """A class colour faded towards the background (highlight mode's other classes)."""
+    r, g, b, a = (int(v) for v in rgba)
+    return QtGui.QColor(
+        round(r + (background.red() - r) * DIM_MIX),
+        round(g + (background.green() - g) * DIM_MIX),
+        round(b + (background.blue() - b) * DIM_MIX),
+        a,
+    )
+
+
+def render_atlas(colors: np.ndarray, size: float, ring: float, dpr: float,
+                 background: QtGui.QColor) -> tuple[QtGui.QPixmap, int]:
+    """One sprite per colour side by side: row 0 normal, row 1 dimmed; a dot, or a ring if ring > 0.
+
+    Dimming by colour rather than by opacity keeps a dense dimmed cluster pale: overlapping
+    translucent sprites would otherwise add up to the full colour again.
+    """
     cell = int(math.ceil((size + 1.0) * dpr))  # the antialiased edge fits; smaller cells blend faster
-    image = QtGui.QImage(cell * len(colors), cell, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image = QtGui.QImage(cell * len(colors), 2 * cell, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent)
     painter = QtGui.QPainter(image)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     radius = (size - ring) * dpr / 2.0
-    for k, rgba in enumerate(colors):
-        center = QtCore.QPointF(k * cell + cell / 2.0, cell / 2.0)
-        if ring > 0:
-            painter.setPen(QtGui.QPen(qcolor(rgba), ring * dpr))
-            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
-        else:
-            painter.setPen(QtCore.Qt.PenStyle.NoPen)
-            painter.setBrush(qcolor(rgba))
-        painter.drawEllipse(center, radius, radius)
+    for row in (0, 1):
+        for k, rgba in enumerate(colors):
+            color = qcolor(rgba) if row == 0 else dimmed(rgba, background)
+            center = QtCore.QPointF(k * cell + cell / 2.0, row * cell + cell / 2.0)
+            if ring > 0:
+                painter.setPen(QtGui.QPen(color, ring * dpr))
+                painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            else:
+                painter.setPen(QtCore.Qt.PenStyle.NoPen)
+                painter.setBrush(color)
+            painter.drawEllipse(center, radius, radius)
     painter.end()
     return QtGui.QPixmap.fromImage(image), cell
 
@@ -207,8 +227,8 @@ class SpriteCloudItem(pg.GraphicsObject):
     """Many points, one class-coloured sprite each, painted by one drawPixmapFragments call.
 
     The fragment table (x, y, source rect, scale, rotation, opacity per point) is rebuilt only
-    when N, the labels, the finite mask or the highlight change; a normal frame only gathers the
-    new positions. Points keep a fixed pixel size whatever the zoom.
+    when N, the labels or the finite mask change (a highlight permutes it); a normal frame only
+    gathers the new positions. Points keep a fixed pixel size whatever the zoom.
     """
 
     def __init__(self, ring: float = 0.0) -> None:
@@ -216,6 +236,7 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._ring = ring
         self._size = SIZES.point
         self._colors = np.zeros((0, 4), np.uint8)
+        self._background = QtGui.QColor("white")
         self._highlight: int | None = None
         self._atlas: QtGui.QPixmap | None = None
         self._atlas_dpr = 0.0
@@ -242,8 +263,10 @@ class SpriteCloudItem(pg.GraphicsObject):
     def drawn_labels(self) -> np.ndarray:
         return self._draw_labels
 
-    def set_style(self, colors: np.ndarray, size: float, ring: float | None = None) -> None:
+    def set_style(self, colors: np.ndarray, size: float, background: QtGui.QColor,
+                  ring: float | None = None) -> None:
         self._colors = np.asarray(colors, np.uint8)
+        self._background = QtGui.QColor(background)
         self._size = float(size)
         if ring is not None:
             self._ring = float(ring)
@@ -302,12 +325,12 @@ class SpriteCloudItem(pg.GraphicsObject):
         frags = self._frags
         frags[:, 2] = self._draw_labels * self._cell  # source x, y, w, h in atlas pixels
         frags[:, 3] = 0.0
+        if self._highlight is not None:
+            frags[self._draw_labels != self._highlight, 3] = self._cell  # the dimmed row
         frags[:, 4:6] = self._cell
         frags[:, 6:8] = 1.0 / self._atlas_dpr  # scale x, y
         frags[:, 8] = 0.0  # rotation
         frags[:, 9] = 1.0  # opacity
-        if self._highlight is not None:
-            frags[self._draw_labels != self._highlight, 9] = DIM_OPACITY
         self._sprites_stale = False
 
     # geometry --------------------------------------------------------------
@@ -345,7 +368,8 @@ class SpriteCloudItem(pg.GraphicsObject):
     # painting --------------------------------------------------------------
     def _ensure_atlas(self, dpr: float) -> None:
         if self._atlas is None or dpr != self._atlas_dpr:
-            self._atlas, self._cell = render_atlas(self._colors, self._size, self._ring, dpr)
+            self._atlas, self._cell = render_atlas(self._colors, self._size, self._ring, dpr,
+                                                   self._background)
             self._atlas_dpr = dpr
             self._sprites_stale = True
 
@@ -380,6 +404,7 @@ class CentersItem(pg.GraphicsObject):
         self._text = QtGui.QColor("black")
         self._outline = QtGui.QColor("black")
         self._chip = QtGui.QColor("white")
+        self._label_extent = 0.0  # pixels right of a center that its label chip may cover
 
     @property
     def trail_length(self) -> int:
@@ -414,6 +439,8 @@ class CentersItem(pg.GraphicsObject):
     def _restyle(self) -> None:
         for text in self._names:
             text.prepare(QtGui.QTransform(), self._font)
+        widths = [text.size().width() for text in self._names]
+        self._label_extent = self._marker / 2.0 + 16.0 + max(widths, default=0.0)
         self.prepareGeometryChange()
         self.update()
 
@@ -451,7 +478,8 @@ class CentersItem(pg.GraphicsObject):
         if len(pts) == 0:
             return QtCore.QRectF()
         px, py = pixel_size(self)
-        left, right, pad_y = px * self._marker, px * (self._marker + 220), py * (self._marker + 20)
+        left, right = px * self._marker, px * (self._marker + self._label_extent)
+        pad_y = py * (self._marker + 2 * QtGui.QFontMetricsF(self._font).height())
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         return QtCore.QRectF(x0 - left, y0 - pad_y, x1 - x0 + left + right, y1 - y0 + 2 * pad_y)
 
@@ -611,6 +639,8 @@ class FeaturePlot(QtWidgets.QWidget):
         self._theme_name = theme
         self._scale = 1.0
         self._axis_mode = "follow"
+        if not 0.0 < follow_fraction <= 1.0:
+            raise ValueError(f"follow_fraction must be in (0, 1], got {follow_fraction}")
         self._follow_fraction = float(follow_fraction)
         self._snap_next = True
         self._title: str | None = None
@@ -804,8 +834,12 @@ class FeaturePlot(QtWidgets.QWidget):
     def set_title(self, text: str | None) -> None:
         self._title = text or None
         theme = THEMES[self._theme_name]
-        size = f"{11 * self._scale:.0f}pt"
+        size = f"{SIZES.title_pt * self._scale:.0f}pt"
         self._plot.setTitle(self._title, color=theme.text, size=size)
+        if self._title is not None:  # pyqtgraph fixes the title row at 30 px
+            height = int(math.ceil(30 * max(1.0, self._scale)))
+            self._plot.titleLabel.setMaximumHeight(height)
+            self._plot.layout.setRowFixedHeight(0, height)
 
     def set_marker_scale(self, factor: float) -> None:
         """Enlarge (>1) or shrink points, markers, labels and legend, e.g. for presentations."""
@@ -836,15 +870,23 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def _apply_style(self) -> None:
         scale, theme = self._scale, THEMES[self._theme_name]
-        self._points.set_style(self._colors(SIZES.point_alpha), SIZES.point * scale)
-        self._batch.set_style(self._colors(), SIZES.batch * scale, SIZES.batch_ring * scale)
+        background = QtGui.QColor(theme.background)
+        self._points.set_style(self._colors(SIZES.point_alpha), SIZES.point * scale, background)
+        self._batch.set_style(self._colors(), SIZES.batch * scale, background, SIZES.batch_ring * scale)
         font = QtGui.QFont()
         font.setPointSizeF(SIZES.label_pt * scale)
         font.setBold(True)
         self._centers.set_colors(self._colors())
         self._centers.set_style(scale, font, theme)
+        self._style_axes()
         self._build_legend(theme)
         self.set_title(self._title)
+
+    def _style_axes(self) -> None:
+        font = QtGui.QFont()
+        font.setPointSizeF(SIZES.tick_pt * self._scale)
+        for axis_name in ("left", "bottom"):
+            self._plot.getAxis(axis_name).setStyle(tickFont=font)
 
     def _build_legend(self, theme: Theme) -> None:
         self._legend.clear()

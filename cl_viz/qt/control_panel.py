@@ -1,0 +1,238 @@
+"""The control panel: live loss parameters, the setup that needs a reset, and the view options."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QStyle, QVBoxLayout, QWidget)
+
+from cl_viz.core.config import CENTER_UPDATES, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.qt.sliders import ValueSlider
+
+DATASET_CHOICES = (("auto", "Auto (MNIST if cached, else digits)"), ("digits", "Digits (built in, offline)"),
+                   ("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("kmnist", "KMNIST"))
+BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
+LAMBDA_WARNING = 1.0
+
+TIPS = {
+    "lam": "λ, the weight of center loss in L = L_S + λ·L_C (Eq. 5). 0 is softmax only; the paper uses 0.01 "
+           "on MNIST, 0.003 on faces.",
+    "alpha": "α, the center learning rate of Eq. 4: how far each center moves toward its class per step "
+             "(0 freezes the centers, 1 jumps to the batch mean).",
+    "lr": "Learning rate of the network (SGD with momentum 0.9 and weight decay 5e-4, as in the paper).",
+    "compare": "Train a second, softmax-only network (λ = 0) beside this one, from the same initial weights "
+               "on the same batches.",
+    "dataset": "Images to learn. Digits ships with scikit-learn and works offline; MNIST and friends are "
+               "downloaded once into the cache.",
+    "model": "tiny: fast CPU net; lenet++: the paper's Table 1 network; seed: the lecture notes' Keras model.",
+    "batch_size": "Mini-batch size m: L_S and L_C are averaged over it.",
+    "optimizer": "SGD as in the paper, or Adam.",
+    "center_update": "paper: centers move by Eq. 4 with rate α; sgd: centers are parameters trained by SGD at "
+                     "rate α (the common PyTorch way).",
+    "bias": "Classifier bias. Without it (the official LeNet++), class centers settle on a ring around 0.",
+    "device": "Where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU.",
+    "seed": "Random seed for the initial weights and the batch order.",
+    "axis_mode": "follow: the view glides to keep the features in frame; fixed: the axes stay put, so growing "
+                 "softmax feature norms stay visible.",
+    "show_batch": "Also draw the latest training batch (hollow markers).",
+    "link_axes": "Give both plots the same axes when comparing.",
+}
+
+
+class ControlPanel(QWidget):
+    live_changed = Signal(dict)
+    setup_changed = Signal()
+    play_clicked = Signal()
+    step_clicked = Signal()
+    reset_clicked = Signal()
+    defaults_clicked = Signal()
+    view_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._applied: tuple[TrainConfig, bool] | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_run_group())
+        layout.addWidget(self._build_loss_group())
+        layout.addWidget(self._build_setup_group())
+        layout.addWidget(self._build_view_group())
+        self.restore_defaults = QPushButton("Restore defaults")
+        self.restore_defaults.setToolTip("Put every control back to cl-viz's defaults (needs a reset).")
+        self.restore_defaults.clicked.connect(self.defaults_clicked)
+        layout.addWidget(self.restore_defaults)
+        layout.addStretch(1)
+        for name, tip in TIPS.items():
+            getattr(self, name).setToolTip(tip)
+
+    # ----- construction -------------------------------------------------------------------
+    def _build_run_group(self) -> QGroupBox:
+        group = QGroupBox("Run")
+        row = QHBoxLayout(group)
+        self.play = QPushButton("Train")
+        self.play.setToolTip("Start or pause training (Space).")
+        self.step = QPushButton("Step")
+        self.step.setToolTip("One optimizer step, then pause (→).")
+        self.reset = QPushButton("Reset")
+        self.reset.setToolTip("New network with the settings below (R).")
+        for button, signal in ((self.play, self.play_clicked), (self.step, self.step_clicked),
+                               (self.reset, self.reset_clicked)):
+            button.clicked.connect(signal)
+            row.addWidget(button)
+        self.set_running(False)
+        self.step.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.reset.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        return group
+
+    def _build_loss_group(self) -> QGroupBox:
+        group = QGroupBox("Loss  L = L_S + λ·L_C   (applies live)")
+        form = QFormLayout(group)
+        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, decimals=5, allow_zero=True, box_maximum=100.0)
+        self.alpha = ValueSlider(0.0, 1.0, 0.5, log=False, decimals=3)
+        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, decimals=4, box_maximum=10.0)
+        self.lambda_warning = QLabel("λ > 1: center loss dominates; features may collapse toward 0.")
+        self.lambda_warning.setObjectName("warning")
+        self.lambda_warning.setWordWrap(True)
+        self.lambda_warning.setVisible(False)
+        form.addRow("λ", self.lam)
+        form.addRow(self.lambda_warning)
+        form.addRow("α", self.alpha)
+        form.addRow("learning rate", self.lr)
+        self.lam.value_changed.connect(self._on_lambda)
+        self.alpha.value_changed.connect(self._on_alpha)
+        self.lr.value_changed.connect(self._on_lr)
+        return group
+
+    def _build_setup_group(self) -> QGroupBox:
+        group = QGroupBox("Setup   (needs a reset)")
+        form = QFormLayout(group)
+        self.compare = QCheckBox("Softmax-only run beside it")
+        self.dataset = _combo(DATASET_CHOICES)
+        self.model = _combo((m, m) for m in MODELS)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(2, 4096)
+        self.optimizer = _combo((o, o) for o in OPTIMIZERS)
+        self.center_update = _combo((c, c) for c in CENTER_UPDATES)
+        self.bias = _combo(BIAS_CHOICES)
+        self.device = _combo((d, d) for d in DEVICES)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        form.addRow("Compare", self.compare)
+        for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Batch size", self.batch_size),
+                              ("Optimizer", self.optimizer), ("Centers", self.center_update),
+                              ("Classifier", self.bias), ("Device", self.device), ("Seed", self.seed)):
+            form.addRow(label, widget)
+        self.pending = QLabel("Setup changed: reset to apply.")
+        self.pending.setObjectName("warning")
+        self.apply = QPushButton("Apply and reset")
+        self.apply.clicked.connect(self.reset_clicked)
+        form.addRow(self.pending, self.apply)
+        self.pending.setVisible(False)
+        self.apply.setVisible(False)
+        self.compare.toggled.connect(self._on_setup_edit)
+        for combo in (self.dataset, self.model, self.optimizer, self.center_update, self.bias, self.device):
+            combo.currentIndexChanged.connect(self._on_setup_edit)
+        for spin in (self.batch_size, self.seed):
+            spin.valueChanged.connect(self._on_setup_edit)
+        return group
+
+    def _build_view_group(self) -> QGroupBox:
+        group = QGroupBox("View")
+        form = QFormLayout(group)
+        self.axis_mode = _combo((("follow", "Follow the features"), ("fixed", "Fixed axes")))
+        self.show_batch = QCheckBox("Show the training batch")
+        self.link_axes = QCheckBox("Link the two plots' axes")
+        self.link_axes.setChecked(True)
+        form.addRow("Axes", self.axis_mode)
+        form.addRow(self.show_batch)
+        form.addRow(self.link_axes)
+        self.axis_mode.currentIndexChanged.connect(self.view_changed)
+        self.show_batch.toggled.connect(self.view_changed)
+        self.link_axes.toggled.connect(self.view_changed)
+        return group
+
+    # ----- state --------------------------------------------------------------------------
+    def config(self, base: TrainConfig | None = None) -> TrainConfig:
+        """The configuration the controls describe (fields without a control come from `base`)."""
+        base = base or TrainConfig()
+        return base.replace(
+            lam=self.lam.value(), alpha=self.alpha.value(), lr=self.lr.value(),
+            dataset=self.dataset.currentData(), model=self.model.currentData(),
+            batch_size=self.batch_size.value(), optimizer=self.optimizer.currentData(),
+            center_update=self.center_update.currentData(), bias=self.bias.currentData(),
+            device=self.device.currentData(), seed=self.seed.value())
+
+    def set_config(self, config: TrainConfig, compare: bool) -> None:
+        widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.batch_size,
+                   self.optimizer, self.center_update, self.bias, self.device, self.seed]
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self.lam.set_value(config.lam)
+            self.alpha.set_value(config.alpha)
+            self.lr.set_value(config.lr)
+            self.compare.setChecked(compare)
+            for combo, value in ((self.dataset, config.dataset), (self.model, config.model),
+                                 (self.optimizer, config.optimizer), (self.center_update, config.center_update),
+                                 (self.bias, config.bias), (self.device, config.device)):
+                _select(combo, value)
+            self.batch_size.setValue(config.batch_size)
+            self.seed.setValue(config.seed)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self.lambda_warning.setVisible(config.lam > LAMBDA_WARNING)
+        self._update_pending()
+
+    def mark_applied(self, config: TrainConfig, compare: bool) -> None:
+        """The setup the running session was built with; edits away from it show 'needs a reset'."""
+        self._applied = (config, compare)
+        self._update_pending()
+
+    def needs_reset(self) -> bool:
+        if self._applied is None:
+            return False
+        config, compare = self._applied
+        return bool(self.config(config).structural_changes(config)) or compare != self.compare.isChecked()
+
+    def set_running(self, running: bool) -> None:
+        self.play.setText("Pause" if running else "Train")
+        icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
+        self.play.setIcon(self.style().standardIcon(icon))
+
+    # ----- reactions ----------------------------------------------------------------------
+    @Slot(float)
+    def _on_lambda(self, value: float) -> None:
+        self.lambda_warning.setVisible(value > LAMBDA_WARNING)
+        self.live_changed.emit({"lam": value})
+
+    @Slot(float)
+    def _on_alpha(self, value: float) -> None:
+        self.live_changed.emit({"alpha": value})
+
+    @Slot(float)
+    def _on_lr(self, value: float) -> None:
+        self.live_changed.emit({"lr": value})
+
+    @Slot()
+    def _on_setup_edit(self) -> None:
+        self._update_pending()
+        self.setup_changed.emit()
+
+    def _update_pending(self) -> None:
+        pending = self.needs_reset()
+        self.pending.setVisible(pending)
+        self.apply.setVisible(pending)
+
+
+def _combo(choices) -> QComboBox:
+    combo = QComboBox()
+    for data, label in choices:
+        combo.addItem(label, data)
+    return combo
+
+
+def _select(combo: QComboBox, value) -> None:
+    for index in range(combo.count()):
+        if combo.itemData(index) == value:
+            combo.setCurrentIndex(index)
+            return

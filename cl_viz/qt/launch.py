@@ -1,0 +1,41 @@
+"""Start the app: settings, command-line presets, the main window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+
+OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
+             ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"))
+
+
+def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:
+    """Remembered setup, overridden by whatever the command line names."""
+    changes = {field: getattr(args, arg) for arg, field in OVERRIDES if getattr(args, arg, None) is not None}
+    return saved.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
+
+
+def run_app(args: argparse.Namespace) -> int:
+    import pyqtgraph as pg
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from cl_viz.qt.main_window import MainWindow
+    from cl_viz.qt.settings import load_setup
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("cl-viz")
+    app.setOrganizationName("cl-viz")
+    pg.setConfigOptions(antialias=True)
+    settings = QSettings()
+    try:
+        config, compare = initial_setup(*load_setup(settings), args)
+    except ClVizError as error:
+        print(f"cl-viz: error: {error}", file=sys.stderr)
+        return 2
+    window = MainWindow(settings, config, compare, autostart=args.autostart)
+    window.show()
+    return app.exec()

@@ -1,0 +1,292 @@
+"""The main window: feature plots, controls, metrics and a status bar, fed by the training worker."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.runner import Frame, RunInfo
+from cl_viz.qt.banner import Banner
+from cl_viz.qt.control_panel import ControlPanel
+from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.metrics_panel import MetricsPanel
+from cl_viz.qt.settings import APP_DEFAULTS, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.worker import Divergence, WorkerThread
+
+DRAW_INTERVAL_MS = 33
+SHUTDOWN_TIMEOUT_MS = 3000
+STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings, config: TrainConfig, compare: bool = False,
+                 autostart: bool = False, worker_thread: WorkerThread | None = None):
+        super().__init__()
+        self.settings = settings
+        self.setWindowTitle("cl-viz — center loss, live")
+        self.resize(1500, 950)
+        self.worker_thread = worker_thread or WorkerThread()
+        self.worker = self.worker_thread.worker
+        self.info: RunInfo | None = None
+        self.running = False
+        self.latest: Frame | None = None
+        self._drawn: Frame | None = None
+        self._pending_divergence_lr: float | None = None
+        self._build_ui()
+        self.controls.set_config(config, compare)
+        self._apply_view(load_view(settings))
+        self._restore_geometry()
+        self._connect()
+        self._install_shortcuts()
+        self.draw_timer = QTimer(self)
+        self.draw_timer.setInterval(DRAW_INTERVAL_MS)
+        self.draw_timer.timeout.connect(self.draw_latest)
+        self.draw_timer.start()
+        self.worker_thread.start()
+        self.request_reset()
+        if autostart:
+            self.worker.start()
+
+    # ----- layout -------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.banner = Banner()
+        self.plot = FeaturePlot()
+        self.comparison_plot = FeaturePlot()
+        self.comparison_plot.hide()
+        self.plots = QSplitter(Qt.Orientation.Horizontal)
+        self.plots.addWidget(self.plot)
+        self.plots.addWidget(self.comparison_plot)
+        self.metrics = MetricsPanel()
+        self.graphs_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.graphs_splitter.addWidget(self.plots)
+        self.graphs_splitter.addWidget(self.metrics.graphs)
+        self.graphs_splitter.setStretchFactor(0, 1)
+        self.graphs_splitter.setSizes([700, 200])
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.banner)
+        left_layout.addWidget(self.graphs_splitter, 1)
+        self.controls = ControlPanel()
+        self.controls.layout().insertWidget(1, self.metrics.table)
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([1110, 390])
+        self.setCentralWidget(self.splitter)
+        # A top-level minimum size would be pushed to the platform, which offscreen Qt warns about.
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.status = {name: QLabel() for name in STATUS_FIELDS}
+        for label in self.status.values():
+            self.statusBar().addPermanentWidget(label)
+        self.statusBar().showMessage("Starting…")
+
+    def _connect(self) -> None:
+        events = self.worker_thread.events
+        events.frame_ready.connect(self.on_frame)
+        events.run_ready.connect(self.on_run_ready)
+        events.state_changed.connect(self.on_state_changed)
+        events.message.connect(self.on_message)
+        events.failed.connect(self.on_failed)
+        events.diverged.connect(self.on_diverged)
+        self.controls.play_clicked.connect(self.toggle_running)
+        self.controls.step_clicked.connect(self.worker.single_step)
+        self.controls.reset_clicked.connect(self.request_reset)
+        self.controls.live_changed.connect(self.on_live_changed)
+        self.controls.defaults_clicked.connect(self.restore_defaults)
+        self.controls.view_changed.connect(self.on_view_changed)
+        self.banner.action_clicked.connect(self.on_banner_action)
+
+    def _install_shortcuts(self) -> None:
+        for keys, slot in (("Space", self.toggle_running), ("Right", self.worker.single_step),
+                           ("R", self.request_reset), ("F11", self.toggle_fullscreen),
+                           (QKeySequence.StandardKey.Quit, self.close), ("Ctrl+Q", self.close)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+    # ----- commands -----------------------------------------------------------------------
+    @Slot()
+    def toggle_running(self) -> None:
+        if self.running:
+            self.worker.pause()
+        else:
+            self.banner.hide()
+            self.worker.start()
+
+    @Slot()
+    def request_reset(self) -> None:
+        config, compare = self.controls.config(self._base_config()), self.controls.compare.isChecked()
+        self.banner.hide()
+        self.worker.reset(config, compare)
+
+    @Slot(dict)
+    def on_live_changed(self, changes: dict) -> None:
+        self.worker.set_live(**changes)
+        if "lam" in changes:
+            self._update_titles(changes["lam"])
+
+    @Slot()
+    def restore_defaults(self) -> None:
+        self.controls.set_config(APP_DEFAULTS, False)
+        self._apply_view({"axis_mode": "follow", "show_batch": False, "link_axes": True})
+        self.worker.set_live(lam=APP_DEFAULTS.lam, alpha=APP_DEFAULTS.alpha, lr=APP_DEFAULTS.lr)
+
+    @Slot()
+    def toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    @Slot()
+    def on_banner_action(self) -> None:
+        if self._pending_divergence_lr is not None:
+            self.controls.lr.set_value(self._pending_divergence_lr)
+            self.worker.set_live(lr=self._pending_divergence_lr)
+            self._pending_divergence_lr = None
+            self.worker.start()
+
+    def _base_config(self) -> TrainConfig:
+        return self.info.config if self.info else APP_DEFAULTS
+
+    # ----- events from the worker ---------------------------------------------------------
+    @Slot(object)
+    def on_run_ready(self, info: RunInfo) -> None:
+        self.info = info
+        self.latest = self._drawn = None
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_classes(info.class_names)
+        self.comparison_plot.setVisible(info.compare)
+        self._link_axes(self.controls.link_axes.isChecked())
+        self._update_titles(self.controls.lam.value())
+        self.controls.mark_applied(info.config, info.compare)
+        self.metrics.clear(info.compare)
+        self.status["device"].setText(f"device: {info.device}")
+        self.status["dataset"].setText(f"dataset: {info.dataset_name} ({info.train_size:,} train, "
+                                       f"probe {info.probe_size:,})")
+        self.status["model"].setText(f"model: {info.config.model}")
+        self.statusBar().showMessage(f"Ready: {info.dataset_source}. Press Space to train.", 8000)
+        if info.dataset_name == "digits" and info.config.dataset == "auto":
+            self.statusBar().showMessage("MNIST is not cached: using the built-in digits (scikit-learn). "
+                                         "Choose MNIST under Setup to download it.", 15000)
+
+    @Slot(object)
+    def on_frame(self, frame: Frame) -> None:
+        """Keep only the newest frame; the draw timer paints it."""
+        self.latest = frame
+        self.metrics.add_frame(frame)
+
+    @Slot(str)
+    def on_state_changed(self, state: str) -> None:
+        self.running = state == "running"
+        self.controls.set_running(self.running)
+        if self.running:
+            self.statusBar().clearMessage()
+        if state == "loading":
+            self.statusBar().showMessage("Loading…")
+
+    @Slot(str)
+    def on_message(self, text: str) -> None:
+        self.statusBar().showMessage(text)
+
+    @Slot(str)
+    def on_failed(self, text: str) -> None:
+        self._pending_divergence_lr = None
+        self.banner.show_message(text)
+
+    @Slot(object)
+    def on_diverged(self, event: Divergence) -> None:
+        lower = float(f"{event.lr / 10:.1g}")
+        self._pending_divergence_lr = lower
+        kept = "rolled back to the last good state" if event.restored else "the last good frame is kept"
+        self.banner.show_message(
+            f"Training diverged at step {event.step}: the loss became infinite or NaN "
+            f"(learning rate {event.lr:g}, λ {event.lam:g}). Training is paused and {kept}.",
+            action=f"Continue with learning rate {lower:g}")
+
+    # ----- drawing ------------------------------------------------------------------------
+    @Slot()
+    def draw_latest(self) -> None:
+        frame = self.latest
+        if frame is None or frame is self._drawn:
+            return
+        self._drawn = frame
+        show_batch = self.controls.show_batch.isChecked()
+        for plot, snapshot in ((self.plot, frame.primary), (self.comparison_plot, frame.comparison)):
+            if snapshot is None:
+                continue
+            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
+            if show_batch and snapshot.batch_features is not None:
+                plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
+        self.metrics.refresh()
+        self._update_status(frame)
+
+    def _update_status(self, frame: Frame) -> None:
+        self.status["step"].setText(f"step {frame.step:,}")
+        self.status["epoch"].setText(f"epoch {frame.primary.epoch:.2f}")
+        if self.running and frame.steps_per_second > 0:
+            self.status["speed"].setText(f"{frame.steps_per_second:.1f} steps/s")
+            self.status["images"].setText(f"{frame.images_per_second:,.0f} images/s")
+        elif not self.running:
+            self.status["speed"].setText("paused")
+            self.status["images"].setText("")
+
+    def _update_titles(self, lam: float) -> None:
+        self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
+        self.comparison_plot.set_title("softmax only  (λ = 0)")
+
+    # ----- view ---------------------------------------------------------------------------
+    @Slot()
+    def on_view_changed(self) -> None:
+        view = self._view_state()
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_axis_mode(view["axis_mode"])
+            plot.set_batch_visible(view["show_batch"])
+        self._link_axes(view["link_axes"])
+
+    def _view_state(self) -> dict:
+        return {"axis_mode": self.controls.axis_mode.currentData(),
+                "show_batch": self.controls.show_batch.isChecked(),
+                "link_axes": self.controls.link_axes.isChecked()}
+
+    def _apply_view(self, view: dict) -> None:
+        index = self.controls.axis_mode.findData(view["axis_mode"])
+        self.controls.axis_mode.setCurrentIndex(max(index, 0))
+        self.controls.show_batch.setChecked(view["show_batch"])
+        self.controls.link_axes.setChecked(view["link_axes"])
+        self.on_view_changed()
+
+    def _link_axes(self, linked: bool) -> None:
+        target = self.plot.view_box if linked and self.comparison_plot.isVisible() else None
+        self.comparison_plot.view_box.setXLink(target)
+        self.comparison_plot.view_box.setYLink(target)
+
+    # ----- lifecycle ----------------------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = load_bytes(self.settings, "window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = load_bytes(self.settings, "window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_settings(self) -> None:
+        save_setup(self.settings, self.controls.config(self._base_config()), self.controls.compare.isChecked())
+        save_view(self.settings, self._view_state())
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.sync()
+
+    def shutdown(self) -> bool:
+        self.draw_timer.stop()
+        return self.worker_thread.shutdown(SHUTDOWN_TIMEOUT_MS)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,116 @@
+"""Curves of the losses and of the feature geometry, for the run and its softmax-only twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+from cl_viz.core.history import BoundedHistory
+from cl_viz.core.runner import Frame
+from cl_viz.core.snapshot import Snapshot
+
+COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest_center_accuracy", "ratio",
+           "feature_norm")
+RUN_COLORS = {"primary": (0, 114, 178), "comparison": (213, 94, 0)}
+ROWS = (("L_S", "loss_softmax", "{:.3f}"), ("λ·L_C", "weighted_center", "{:.4f}"),
+        ("probe accuracy", "probe_accuracy", "{:.1%}"), ("nearest-center acc.", "nearest_center_accuracy", "{:.1%}"),
+        ("intra / inter", "ratio", "{:.3f}"), ("mean ‖x‖", "feature_norm", "{:.2f}"))
+
+
+class MetricsPanel:
+    """Two widgets fed from one history: `table` (latest numbers) and `graphs` (curves over steps)."""
+
+    def __init__(self, capacity: int = 2000):
+        self.histories = {run: BoundedHistory(COLUMNS, capacity) for run in RUN_COLORS}
+        self.graphs = pg.GraphicsLayoutWidget()
+        self.graphs.setBackground("w")
+        self.loss_plot = self._add_plot("losses (log scale)", log_y=True)
+        self.accuracy_plot = self._add_plot("accuracy on the probe set")
+        self.ratio_plot = self._add_plot("intra / inter   (lower = more compact)")
+        self.accuracy_plot.setYRange(0, 1)
+        self.curves = {run: self._add_curves(run) for run in RUN_COLORS}
+        self.table = QWidget()
+        self.values = self._build_table(QGridLayout(self.table))
+
+    def _add_plot(self, title: str, log_y: bool = False) -> pg.PlotItem:
+        plot = self.graphs.addPlot(title=f"<span style='color:#333'>{title}</span>")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setLogMode(y=log_y)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLabel("bottom", "step")
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setPen("#555")
+            plot.getAxis(axis).setTextPen("#333")
+        legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")
+        return plot
+
+    def _add_curves(self, run: str) -> dict[str, pg.PlotDataItem]:
+        color = RUN_COLORS[run]
+        name = "center loss" if run == "primary" else "softmax only"
+        solid, dashed = pg.mkPen(color, width=2), pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
+        curves = {
+            "loss_softmax": self.loss_plot.plot(pen=solid, name=f"L_S, {name}"),
+            "probe_accuracy": self.accuracy_plot.plot(pen=solid, name=f"probe, {name}"),
+            "nearest_center_accuracy": self.accuracy_plot.plot(pen=dashed, name=f"nearest center, {name}"),
+            "ratio": self.ratio_plot.plot(pen=solid, name=name),
+        }
+        if run == "primary":
+            curves["weighted_center"] = self.loss_plot.plot(pen=dashed, name="λ·L_C, center loss")
+        return curves
+
+    def _build_table(self, grid: QGridLayout) -> dict[tuple[str, str], QLabel]:
+        self.headers = {run: QLabel(f"<b>{'center loss' if run == 'primary' else 'softmax only'}</b>")
+                        for run in RUN_COLORS}
+        grid.addWidget(self.headers["primary"], 0, 1, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.headers["comparison"], 0, 2, Qt.AlignmentFlag.AlignRight)
+        values = {}
+        for row, (label, key, _) in enumerate(ROWS, start=1):
+            grid.addWidget(QLabel(label), row, 0)
+            for column, run in enumerate(RUN_COLORS, start=1):
+                values[(run, key)] = QLabel("–")
+                values[(run, key)].setAlignment(Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(values[(run, key)], row, column)
+        return values
+
+    def clear(self, compare: bool) -> None:
+        for history in self.histories.values():
+            history.clear()
+        for run, curves in self.curves.items():
+            for curve in curves.values():
+                curve.setData([], [])
+                curve.setVisible(run == "primary" or compare)
+        self.headers["comparison"].setVisible(compare)
+        for (run, _), label in self.values.items():
+            label.setText("–")
+            label.setVisible(run == "primary" or compare)
+
+    def add_frame(self, frame: Frame) -> None:
+        for run, snapshot in (("primary", frame.primary), ("comparison", frame.comparison)):
+            if snapshot is not None and snapshot.losses_known:
+                history = self.histories[run]
+                if history.latest is None or snapshot.step > history.latest["step"]:
+                    history.append(_record(snapshot))
+
+    def refresh(self) -> None:
+        """Redraw curves and numbers from the histories (called by the GUI's frame timer)."""
+        for run, history in self.histories.items():
+            if not len(history):
+                continue
+            steps = history.column("step")
+            for key, curve in self.curves[run].items():
+                values = history.column(key)
+                ok = np.isfinite(values) & ((values > 0) if curve.getViewBox() is self.loss_plot.vb else True)
+                curve.setData(steps[ok], values[ok])
+            for label, key, fmt in ROWS:
+                value = history.latest[key]
+                self.values[(run, key)].setText(fmt.format(value) if np.isfinite(value) else "–")
+
+
+def _record(snapshot: Snapshot) -> dict[str, float]:
+    return {"step": snapshot.step, "loss_softmax": snapshot.loss_softmax,
+            "weighted_center": snapshot.lam * snapshot.loss_center,
+            **{key: getattr(snapshot.metrics, key) for key in ("probe_accuracy", "nearest_center_accuracy",
+                                                                "ratio", "feature_norm")}}

@@ -1,0 +1,90 @@
+"""A slider and a number box that edit one float together, on a log or linear scale."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+
+TICKS = 1000
+
+
+class ValueSlider(QWidget):
+    """Slider for quick dragging, spin box for exact values. On a log scale with `allow_zero`,
+    the leftmost slider position means exactly 0 (λ = 0: softmax only)."""
+
+    value_changed = Signal(float)
+
+    def __init__(self, minimum: float, maximum: float, value: float, *, log: bool, decimals: int = 4,
+                 allow_zero: bool = False, box_maximum: float | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.minimum, self.maximum, self.log, self.allow_zero = minimum, maximum, log, allow_zero
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, TICKS)
+        self.box = QDoubleSpinBox()
+        self.box.setDecimals(decimals)
+        self.box.setRange(0.0 if allow_zero else minimum, box_maximum or maximum)
+        self.box.setSingleStep(minimum if log else (maximum - minimum) / 100)
+        self.box.setKeyboardTracking(False)
+        if log:
+            self.box.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.box.setMinimumWidth(90)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.box)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.box.valueChanged.connect(self._on_box)
+        self.set_value(value)
+
+    def value(self) -> float:
+        return self.box.value()
+
+    def set_value(self, value: float) -> None:
+        self.box.setValue(value)
+        self._move_slider(value)
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802 (Qt override)
+        super().setToolTip(text)
+        self.slider.setToolTip(text)
+        self.box.setToolTip(text)
+
+    def _to_position(self, value: float) -> int:
+        if self.allow_zero and value <= 0:
+            return 0
+        value = min(max(value, self.minimum), self.maximum)
+        if self.log:
+            span = math.log10(self.maximum) - math.log10(self.minimum)
+            fraction = (math.log10(value) - math.log10(self.minimum)) / span
+        else:
+            fraction = (value - self.minimum) / (self.maximum - self.minimum)
+        lowest = 1 if self.allow_zero and self.log else 0
+        return lowest + round(fraction * (TICKS - lowest))
+
+    def _from_position(self, position: int) -> float:
+        if self.allow_zero and self.log and position == 0:
+            return 0.0
+        lowest = 1 if self.allow_zero and self.log else 0
+        fraction = (position - lowest) / (TICKS - lowest)
+        if self.log:
+            exponent = math.log10(self.minimum) + fraction * (math.log10(self.maximum) - math.log10(self.minimum))
+            return float(f"{10 ** exponent:.2g}")  # round numbers: 0.01, 0.02, … not 0.0101
+        return round(self.minimum + fraction * (self.maximum - self.minimum), self.box.decimals())
+
+    def _move_slider(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(self._to_position(value))
+        self.slider.blockSignals(False)
+
+    @Slot(int)
+    def _on_slider(self, position: int) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(self._from_position(position))
+        self.box.blockSignals(False)
+        self.value_changed.emit(self.box.value())
+
+    @Slot(float)
+    def _on_box(self, value: float) -> None:
+        self._move_slider(value)
+        self.value_changed.emit(value)
