@@ -658,6 +658,10 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def _build_view(self) -> None:
         self._view = pg.PlotWidget()
+        # The plot takes focus on click (so keys leave the number boxes) but leaves the keys to
+        # the window's shortcuts: QGraphicsView would otherwise swallow the arrow keys.
+        self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         # no minimum size pushed to a top-level window: the offscreen platform warns about

@@ -34,6 +34,7 @@ class MainWindow(QMainWindow):
         self.latest: Frame | None = None
         self._drawn: Frame | None = None
         self._pending_divergence_lr: float | None = None
+        self.base_config = config  # fields without a control (data folder, probe size) come from here
         self._build_ui()
         self.controls.set_config(config, compare)
         self._apply_view(load_view(settings))
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.draw_timer.setInterval(DRAW_INTERVAL_MS)
         self.draw_timer.timeout.connect(self.draw_latest)
         self.draw_timer.start()
+        self.plot.setFocus()
         self.worker_thread.start()
         self.request_reset()
         if autostart:
@@ -59,6 +61,7 @@ class MainWindow(QMainWindow):
         self.plots.addWidget(self.plot)
         self.plots.addWidget(self.comparison_plot)
         self.metrics = MetricsPanel()
+        self.metrics.graphs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.graphs_splitter = QSplitter(Qt.Orientation.Vertical)
         self.graphs_splitter.addWidget(self.plots)
         self.graphs_splitter.addWidget(self.metrics.graphs)
@@ -97,7 +100,7 @@ class MainWindow(QMainWindow):
         events.failed.connect(self.on_failed)
         events.diverged.connect(self.on_diverged)
         self.controls.play_clicked.connect(self.toggle_running)
-        self.controls.step_clicked.connect(self.worker.single_step)
+        self.controls.step_clicked.connect(self.single_step)
         self.controls.reset_clicked.connect(self.request_reset)
         self.controls.live_changed.connect(self.on_live_changed)
         self.controls.defaults_clicked.connect(self.restore_defaults)
@@ -105,9 +108,8 @@ class MainWindow(QMainWindow):
         self.banner.action_clicked.connect(self.on_banner_action)
 
     def _install_shortcuts(self) -> None:
-        for keys, slot in (("Space", self.toggle_running), ("Right", self.worker.single_step),
-                           ("R", self.request_reset), ("F11", self.toggle_fullscreen),
-                           (QKeySequence.StandardKey.Quit, self.close), ("Ctrl+Q", self.close)):
+        for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step),
+                           ("R", self.request_reset), ("F11", self.toggle_fullscreen), ("Ctrl+Q", self.close)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
@@ -120,6 +122,10 @@ class MainWindow(QMainWindow):
         else:
             self.banner.hide()
             self.worker.start()
+
+    @Slot()
+    def single_step(self) -> None:
+        self.worker.single_step()  # the worker's methods are thread-safe; never connect a signal to them
 
     @Slot()
     def request_reset(self) -> None:
@@ -152,7 +158,7 @@ class MainWindow(QMainWindow):
             self.worker.start()
 
     def _base_config(self) -> TrainConfig:
-        return self.info.config if self.info else APP_DEFAULTS
+        return self.info.config if self.info else self.base_config
 
     # ----- events from the worker ---------------------------------------------------------
     @Slot(object)

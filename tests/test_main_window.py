@@ -1,0 +1,193 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+
+from cl_viz.qt.main_window import MainWindow
+from cl_viz.qt.settings import APP_DEFAULTS, load_setup
+from cl_viz.qt.worker import TrainingWorker, WorkerThread
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def open_window(qtbot, settings, small_config):
+    windows = []
+
+    def open_(config=small_config, compare=False, **kwargs):
+        worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
+        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=30000):
+            window = MainWindow(settings, config, compare, worker_thread=worker_thread, **kwargs)
+            qtbot.addWidget(window)
+            window.show()
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+        assert not window.worker_thread.thread.isRunning()
+
+
+def frames_of(window):
+    return window.worker_thread.events.frame_ready
+
+
+def test_window_opens_with_plot_controls_and_status(open_window):
+    window = open_window()
+    assert window.windowTitle().startswith("cl-viz")
+    assert window.plot.isVisible() and not window.comparison_plot.isVisible()
+    assert window.plot.n_classes == 10
+    assert "digits" in window.status["dataset"].text()
+    assert window.status["device"].text().startswith("device: cpu")
+
+
+def test_space_starts_training_and_frames_arrive(qtbot, open_window):
+    window = open_window()
+    with qtbot.waitSignal(frames_of(window), timeout=30000, check_params_cb=lambda f: f.step > 0):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.plot.point_count == 100, timeout=5000)
+    assert window.running
+
+
+def test_lambda_change_mid_run_reaches_the_session(qtbot, open_window):
+    window = open_window(autostart=True)
+    window.controls.lam.box.setValue(0.2)
+    with qtbot.waitSignal(frames_of(window), timeout=30000, check_params_cb=lambda f: f.primary.lam == 0.2):
+        pass
+    assert "0.2" in window.plot._title
+
+
+def test_pause_stops_steps(qtbot, open_window):
+    window = open_window(autostart=True)
+    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step >= 2, timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.running, timeout=10000)
+    with qtbot.waitSignal(frames_of(window), timeout=10000) as paused:
+        window.controls.alpha.box.setValue(0.3)  # a paused run answers a live change with a fresh frame
+    with qtbot.waitSignal(frames_of(window), timeout=10000) as later:
+        window.controls.alpha.box.setValue(0.4)
+    assert later.args[0].step == paused.args[0].step
+
+
+def test_right_arrow_steps_exactly_one(qtbot, open_window):
+    window = open_window()
+    with qtbot.waitSignal(frames_of(window), timeout=10000) as first:
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    with qtbot.waitSignal(frames_of(window), timeout=10000) as second:
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert (first.args[0].step, second.args[0].step) == (1, 2)
+
+
+def test_comparison_starts_from_identical_features(qtbot, open_window):
+    window = open_window(compare=True)
+    frame = window.latest
+    assert window.comparison_plot.isVisible()
+    assert (frame.primary.features == frame.comparison.features).all()
+    assert frame.comparison.lam == 0.0 and frame.primary.lam > 0
+    assert window.comparison_plot.view_box.linkedView(0) is window.plot.view_box
+
+
+def test_structural_change_asks_for_a_reset_then_applies_it(qtbot, open_window):
+    window = open_window()
+    window.controls.compare.setChecked(True)
+    assert window.controls.apply.isVisibleTo(window.controls)
+    with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
+        window.controls.apply.click()
+    qtbot.waitUntil(lambda: window.comparison_plot.isVisible(), timeout=5000)
+    assert not window.controls.apply.isVisibleTo(window.controls)
+
+
+def test_divergence_shows_the_banner_and_pauses(qtbot, open_window, small_config):
+    window = open_window(small_config.replace(lr=10.0))
+    with qtbot.waitSignal(window.worker_thread.events.diverged, timeout=30000):
+        window.toggle_running()
+    assert window.banner.isVisible() and "diverged" in window.banner.text.text()
+    assert window.banner.action.text() == "Continue with learning rate 1"
+    qtbot.waitUntil(lambda: not window.running, timeout=5000)
+    assert window.latest.is_finite  # the last good frame stays on screen
+
+
+def test_unreadable_dataset_shows_a_message_and_the_app_keeps_running(qtbot, settings, small_config, tmp_path):
+    worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
+    with qtbot.waitSignal(worker_thread.events.failed, timeout=30000):
+        window = MainWindow(settings, small_config.replace(dataset="auto", data_dir=str(tmp_path)),
+                            worker_thread=worker_thread)
+        qtbot.addWidget(window)
+        window.show()
+    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    assert "lacks" in window.banner.text.text()
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits"))
+    with qtbot.waitSignal(worker_thread.events.run_ready, timeout=30000):
+        window.worker.reset(small_config, False)
+    window.close()
+
+
+def test_gui_thread_never_blocks_long_while_training(qtbot, open_window):
+    window = open_window(compare=True, autostart=True)
+    gaps, last = [], []
+    timer = QTimer()
+    timer.setInterval(5)
+
+    def beat():
+        from time import perf_counter
+        now = perf_counter()
+        if last:
+            gaps.append(now - last[0])
+        last[:] = [now]
+
+    timer.timeout.connect(beat)
+    timer.start()
+    start_step = window.latest.step
+    qtbot.waitUntil(lambda: window.latest.step >= start_step + 20 and len(gaps) > 100, timeout=60000)
+    timer.stop()
+    assert max(gaps) < 0.050, f"GUI blocked for {max(gaps) * 1000:.0f} ms"
+
+
+def test_settings_are_remembered_and_defaults_restored(qtbot, open_window, settings, small_config):
+    window = open_window()
+    window.controls.lam.box.setValue(0.3)
+    window.controls.axis_mode.setCurrentIndex(window.controls.axis_mode.findData("fixed"))
+    window.close()
+    second = open_window(*load_setup(settings))
+    assert second.controls.lam.value() == 0.3
+    assert second.controls.axis_mode.currentData() == "fixed"
+    second.controls.restore_defaults.click()
+    assert second.controls.lam.value() == APP_DEFAULTS.lam
+    assert second.controls.axis_mode.currentData() == "follow"
+
+
+def test_closing_mid_training_exits_cleanly(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from cl_viz.cli import main
+
+        app = QApplication(sys.argv[:1])
+
+        def close_once_training():
+            windows = [w for w in app.topLevelWidgets() if w.windowTitle().startswith("cl-viz")]
+            if windows and windows[0].latest is not None and windows[0].latest.step >= 3:
+                windows[0].close()
+            else:
+                QTimer.singleShot(50, close_once_training)
+
+        QTimer.singleShot(50, close_once_training)
+        sys.exit(main(["--autostart", "--dataset", "digits"]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
+                            env=_app_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for bad in ("QThread: Destroyed", "Timers cannot", "Fatal Python error", "Traceback"):
+        assert bad not in result.stderr, result.stderr
+
+
+def _app_env(tmp_path):
+    import os
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
