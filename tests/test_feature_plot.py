@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt import feature_plot as fp
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.palette import class_colors
+from cl_viz.qt.plot_sprites import SpriteCloudItem
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]
@@ -201,8 +201,8 @@ def test_changing_n_rebuilds(plot):
 def test_same_labels_only_move_new_labels_rebuild(plot, monkeypatch):
     xy, labels = clusters()
     rebuilds = []
-    original = fp.SpriteCloudItem._rebuild
-    monkeypatch.setattr(fp.SpriteCloudItem, "_rebuild",
+    original = SpriteCloudItem._rebuild
+    monkeypatch.setattr(SpriteCloudItem, "_rebuild",
                         lambda item, *args: (rebuilds.append(1), original(item, *args)))
     plot.show_frame(xy, labels, cluster_centers())
     for step in range(5):

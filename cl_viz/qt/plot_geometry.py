@@ -1,0 +1,102 @@
+"""Numpy geometry of the feature plot: cleaning frames, data bounds, data-to-device mapping.
+
+No Qt at run time: `map_to_device` and `pixel_size` only call methods of the Qt objects they get.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+    from PySide6 import QtGui
+
+PIXEL_LIMIT = 1.0e6  # device coordinates are clipped to ±this before they reach Qt
+FOLLOW_SAMPLE = 8192  # at most this many points feed the robust bounds of follow mode
+FOLLOW_PERCENTILES = (0.5, 99.5)
+FOLLOW_PADDING = 0.08  # fraction of the robust span added on each side
+
+
+def clean_points(features, labels, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (xy float64 (N,2), labels int64 (N,), valid bool (N,)); invalid rows are masked out."""
+    xy = np.asarray(features, dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"features must have shape (N, 2), got {xy.shape}")
+    lab = np.asarray(labels)
+    if lab.shape != (len(xy),):
+        raise ValueError(f"labels must have shape ({len(xy)},), got {lab.shape}")
+    valid = finite_rows(xy)
+    if lab.dtype.kind == "f":
+        finite = np.isfinite(lab)
+        valid &= finite & (lab == np.round(lab))
+        lab = np.clip(np.where(finite, lab, -1.0), -1, n_classes).astype(np.int64)
+    elif lab.dtype.kind in "iub":
+        lab = lab.astype(np.int64, copy=False)
+    else:
+        raise ValueError(f"labels must be integers, got dtype {lab.dtype}")
+    valid &= (lab >= 0) & (lab < n_classes)
+    return xy, lab, valid
+
+
+def finite_rows(xy: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of an (N, 2) array whose two values are finite."""
+    finite = np.isfinite(xy)
+    if finite.all():  # the common case, ~40x faster than .all(axis=1) on (N, 2)
+        return np.ones(len(xy), dtype=bool)
+    return finite[:, 0] & finite[:, 1]
+
+
+def column_bounds(xy: np.ndarray) -> np.ndarray:
+    """[[xmin, xmax], [ymin, ymax]] of a non-empty (N, 2) array (per column: axis=0 is slow)."""
+    x, y = xy[:, 0], xy[:, 1]
+    return np.array([[x.min(), x.max()], [y.min(), y.max()]])
+
+
+def clean_centers(centers, n_classes: int) -> np.ndarray:
+    """Return centers as float64 (C,2); non-finite rows become NaN (not drawn)."""
+    ctr = np.array(centers, dtype=np.float64)
+    if ctr.shape != (n_classes, 2):
+        raise ValueError(f"centers must have shape ({n_classes}, 2), got {ctr.shape}")
+    ctr[~finite_rows(ctr)] = np.nan
+    return ctr
+
+
+def robust_bounds(xy: np.ndarray, extra: np.ndarray) -> np.ndarray | None:
+    """Padded [[xmin, xmax], [ymin, ymax]] of the 0.5–99.5 percentiles of xy, joined with extra."""
+    step = max(1, len(xy) // FOLLOW_SAMPLE)
+    sample = xy[::step]
+    parts = []
+    if len(sample):
+        parts.append(np.percentile(sample, FOLLOW_PERCENTILES, axis=0))
+    finite_extra = extra[finite_rows(extra)]
+    if len(finite_extra):
+        parts.append(np.stack([finite_extra.min(axis=0), finite_extra.max(axis=0)]))
+    if not parts:
+        return None
+    stacked = np.concatenate(parts)
+    lo, hi = stacked.min(axis=0), stacked.max(axis=0)
+    scale = np.maximum(np.abs(lo), np.abs(hi)).max()
+    span = np.maximum(hi - lo, max(1e-6, 1e-3 * scale))
+    mid = (lo + hi) / 2
+    half = span * (0.5 + FOLLOW_PADDING)
+    return np.stack([mid - half, mid + half], axis=1)
+
+
+def map_to_device(transform: QtGui.QTransform, xy: np.ndarray) -> np.ndarray:
+    """Map (..., 2) data coordinates with an affine QTransform; clipped and finite."""
+    linear = np.array([[transform.m11(), transform.m12()], [transform.m21(), transform.m22()]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = xy @ linear
+        out += (transform.m31(), transform.m32())
+    np.clip(out, -PIXEL_LIMIT, PIXEL_LIMIT, out=out)
+    return out
+
+
+def pixel_size(item: pg.GraphicsObject) -> tuple[float, float]:
+    """Length of one screen pixel in the item's x and y data units (0 before it is shown)."""
+    px, py = item.pixelVectors()
+    if px is None or py is None:
+        return 0.0, 0.0
+    return px.length(), py.length()
