@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from threading import Event
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
@@ -81,9 +82,9 @@ class LockstepRun:
         if self.comparison is not None:
             self.comparison.set_live(**{k: v for k, v in changes.items() if k != "lam"})
 
-    def frame(self, steps_per_second: float = 0.0, include_batch: bool = True) -> Frame:
-        primary = self.primary.snapshot(include_batch)
-        comparison = None if self.comparison is None else self.comparison.snapshot(include_batch)
+    def frame(self, steps_per_second: float = 0.0, include_batch: bool = True, cancel: Event | None = None) -> Frame:
+        primary = self.primary.snapshot(include_batch, cancel)
+        comparison = None if self.comparison is None else self.comparison.snapshot(include_batch, cancel)
         return Frame(primary, comparison, steps_per_second, steps_per_second * self.primary.batch_size)
 
     def remember_good_state(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from threading import Event
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,7 +17,11 @@ from cl_viz.core.models import build_model
 from cl_viz.core.snapshot import Snapshot, frozen
 
 CPU_PROBE_SIZE = 2000
-PROBE_CHUNK = 2048
+PROBE_CHUNK = 512
+
+
+class Cancelled(Exception):
+    """A snapshot was abandoned because its caller asked to stop."""
 
 
 class TrainingSession:
@@ -153,12 +159,16 @@ class TrainingSession:
 
     # ----- observing ----------------------------------------------------------------------
     @torch.inference_mode()
-    def embed(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def embed(self, images: torch.Tensor, cancel: Event | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Features and logits of normalised images with the current weights (eval mode)."""
         was_training = self.model.training
         self.model.eval()
+        outputs = []
         try:
-            outputs = [self.model(self._prepare(chunk)) for chunk in images.split(PROBE_CHUNK)]
+            for chunk in images.split(PROBE_CHUNK):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
+                outputs.append(self.model(self._prepare(chunk)))
         finally:
             self.model.train(was_training)
         return torch.cat([f for f, _ in outputs]), torch.cat([lg for _, lg in outputs])
@@ -167,9 +177,10 @@ class TrainingSession:
         images = images.to(self.device)
         return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
 
-    def snapshot(self, include_batch: bool = True) -> Snapshot:
-        """Re-embed the probe set and copy everything worth drawing into numpy."""
-        features, logits = self.embed(self.probe_images)
+    def snapshot(self, include_batch: bool = True, cancel: Event | None = None) -> Snapshot:
+        """Re-embed the probe set and copy everything worth drawing into numpy (raises Cancelled
+        between chunks once `cancel` is set)."""
+        features, logits = self.embed(self.probe_images, cancel)
         features_np = features.float().cpu().numpy()
         logits_np = logits.float().cpu().numpy()
         centers = self.center_loss.centers.detach().float().cpu().numpy()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
@@ -106,6 +109,8 @@ class MainWindow(QMainWindow):
         self.controls.defaults_clicked.connect(self.restore_defaults)
         self.controls.view_changed.connect(self.on_view_changed)
         self.banner.action_clicked.connect(self.on_banner_action)
+        for plot in (self.plot, self.comparison_plot):
+            plot.axis_mode_changed.connect(self.on_plot_axis_mode)
 
     def _install_shortcuts(self) -> None:
         for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step),
@@ -255,6 +260,13 @@ class MainWindow(QMainWindow):
             plot.set_batch_visible(view["show_batch"])
         self._link_axes(view["link_axes"])
 
+    @Slot(str)
+    def on_plot_axis_mode(self, mode: str) -> None:
+        """A mouse pan or zoom fixes the axes; the View box shows it."""
+        index = self.controls.axis_mode.findData(mode)
+        if index >= 0 and index != self.controls.axis_mode.currentIndex():
+            self.controls.axis_mode.setCurrentIndex(index)
+
     def _view_state(self) -> dict:
         return {"axis_mode": self.controls.axis_mode.currentData(),
                 "show_batch": self.controls.show_batch.isChecked(),
@@ -294,5 +306,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
-        self.shutdown()
+        if not self.shutdown():
+            # Only a dataset download can hold the worker this long; a QThread destroyed while
+            # running would abort the interpreter, so leave at once instead, settings saved.
+            print("cl-viz: the training thread did not stop in time (a download?); exiting", file=sys.stderr)
+            os._exit(0)
         super().closeEvent(event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class TrainingWorker(QObject):
     def __init__(self, cpu_threads: int | None = None):
         super().__init__()
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._stopping = threading.Event()  # seen mid-snapshot, so a close never waits for a whole one
         self._cpu_threads = cpu_threads or max(1, (os.cpu_count() or 2) - 1)
         self._run = None
         self._running = False
@@ -77,6 +79,7 @@ class TrainingWorker(QObject):
         self._commands.put(Command("live", changes=changes))
 
     def stop(self) -> None:
+        self._stopping.set()
         self._commands.put(Command("stop"))
 
     # ----- the worker thread --------------------------------------------------------------
@@ -87,7 +90,7 @@ class TrainingWorker(QObject):
         torch.set_num_threads(self._cpu_threads)
         try:
             while self._handle_commands(block=not (self._running and self._run is not None)):
-                if self._running and self._run is not None:
+                if self._running and self._run is not None and not self._stopping.is_set():
                     self._guarded(self._advance)
         finally:
             self._run = None
@@ -133,14 +136,13 @@ class TrainingWorker(QObject):
 
         was_running = self._running
         self._set_running(False)
-        self._run = None
         self.state_changed.emit("loading")
         name = resolve_name(config.dataset, config.data_dir)
         key = (name, config.data_dir)
         if key not in self._datasets:
             self.message.emit(f"Loading {name}…")
             self._datasets = {key: load_dataset(name, config.data_dir)}  # keep one: they are large
-        self._run = LockstepRun(config, compare, self._datasets[key])
+        self._run = LockstepRun(config, compare, self._datasets[key])  # on failure the old run stays
         self._steps_at_last_frame = 0
         self.run_ready.emit(self._run.info)
         self._emit_frame(force=True)
@@ -163,7 +165,7 @@ class TrainingWorker(QObject):
         elapsed = now - self._last_frame_time
         steps = self._run.step - self._steps_at_last_frame
         rate = steps / elapsed if (self._running and elapsed > 0 and not force) else 0.0
-        frame = self._run.frame(steps_per_second=rate)
+        frame = self._run.frame(steps_per_second=rate, cancel=self._stopping)
         cost = time.perf_counter() - now
         self._frame_interval = max(FRAME_INTERVAL_S, cost / SNAPSHOT_SHARE)
         self._last_frame_time = time.perf_counter()
@@ -186,8 +188,12 @@ class TrainingWorker(QObject):
         """Errors reach the user as one message; the worker pauses and keeps serving commands."""
         import torch
 
+        from cl_viz.core.session import Cancelled
+
         try:
             action(*args)
+        except Cancelled:
+            pass
         except ClVizError as error:
             self._fail(str(error))
         except torch.OutOfMemoryError:
@@ -199,8 +205,6 @@ class TrainingWorker(QObject):
 
     def _fail(self, text: str) -> None:
         self._set_running(False)
-        if self._run is None:
-            self.state_changed.emit("failed")
         self.failed.emit(text)
 
 
