@@ -80,7 +80,7 @@ def train_pair(dataset_name: str, args) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300, help="training steps per model and dataset")
+    parser.add_argument("--steps", type=int, default=500, help="training steps per model and dataset")
     parser.add_argument("--datasets", nargs="+", default=["digits", "fashion-mnist"],
                         choices=("digits", "fashion-mnist", "mnist", "kmnist"))
     parser.add_argument("--lr", type=float, default=defaults.lr)

@@ -51,6 +51,7 @@ class FeaturePlot(QtWidgets.QWidget):
             raise ValueError(f"follow_fraction must be in (0, 1], got {follow_fraction}")
         self._follow_fraction = float(follow_fraction)
         self._snap_next = True
+        self._follow_partner: FeaturePlot | None = None
         self._title: str | None = None
         self._names: tuple[str, ...] = ()
         self._highlight: int | None = None
@@ -225,7 +226,14 @@ class FeaturePlot(QtWidgets.QWidget):
     def _step_follow(self) -> None:
         if self._axis_mode != "follow":
             return
-        target = robust_bounds(self._points.positions, self._centers.centers)
+        target = self.follow_bounds()
+        if self._follow_partner is not None:
+            partner = self._follow_partner.follow_bounds()
+            if target is None or partner is None:
+                target = target if partner is None else partner
+            else:
+                target = np.stack([np.minimum(target[:, 0], partner[:, 0]), np.maximum(target[:, 1], partner[:, 1])],
+                                  axis=1)
         if target is None:
             return
         if self._snap_next:
@@ -237,6 +245,14 @@ class FeaturePlot(QtWidgets.QWidget):
             if self._below_half_pixel(new - current):
                 return  # converged: skip re-laying out the axes for an invisible change
         self.view_box.setRange(xRange=new[0], yRange=new[1], padding=0)
+
+    def follow_bounds(self) -> np.ndarray | None:
+        """[[xmin, xmax], [ymin, ymax]] that follow mode steers toward for this plot's own data."""
+        return robust_bounds(self._points.positions, self._centers.centers)
+
+    def set_follow_partner(self, partner: FeaturePlot | None) -> None:
+        """With linked axes, follow the union of both plots' data so neither is cut off."""
+        self._follow_partner = partner
 
     def _below_half_pixel(self, delta: np.ndarray) -> bool:
         pixel_w, pixel_h = self.view_box.viewPixelSize()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from cl_viz.core.config import TrainConfig
@@ -38,4 +39,6 @@ def run_app(args: argparse.Namespace) -> int:
         return 2
     window = MainWindow(settings, config, compare, autostart=args.autostart)
     window.show()
+    # Ctrl+C in the terminal closes the window like Ctrl+Q (the 30 fps draw timer lets Python see it).
+    signal.signal(signal.SIGINT, lambda *_: window.close())
     return app.exec()

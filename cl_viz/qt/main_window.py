@@ -280,9 +280,12 @@ class MainWindow(QMainWindow):
         self.on_view_changed()
 
     def _link_axes(self, linked: bool) -> None:
-        target = self.plot.view_box if linked and self.comparison_plot.isVisible() else None
+        linked = linked and self.comparison_plot.isVisible()
+        target = self.plot.view_box if linked else None
         self.comparison_plot.view_box.setXLink(target)
         self.comparison_plot.view_box.setYLink(target)
+        self.plot.set_follow_partner(self.comparison_plot if linked else None)
+        self.comparison_plot.set_follow_partner(self.plot if linked else None)
 
     # ----- lifecycle ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
