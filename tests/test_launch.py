@@ -1,0 +1,42 @@
+import subprocess
+import sys
+
+import pytest
+
+from cl_viz.cli import build_parser
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+from cl_viz.qt.launch import initial_setup
+
+
+def test_gui_flags_preset_the_controls():
+    args = build_parser().parse_args(["--dataset", "digits", "--model", "lenet++", "--lambda", "0.003",
+                                      "--alpha", "0.2", "--lr", "0.01", "--compare", "--device", "cpu",
+                                      "--seed", "7"])
+    config, compare = initial_setup(TrainConfig(), False, args)
+    assert (config.dataset, config.model, config.lam, config.alpha, config.lr, config.device, config.seed) == \
+        ("digits", "lenet++", 0.003, 0.2, 0.01, "cpu", 7)
+    assert compare
+
+
+def test_flags_override_remembered_settings_only_where_given():
+    saved = TrainConfig(model="seed", lam=0.1)
+    config, compare = initial_setup(saved, True, build_parser().parse_args(["--lambda", "0.5"]))
+    assert config.model == "seed" and config.lam == 0.5 and compare
+
+
+def test_invalid_gui_flags_are_rejected():
+    with pytest.raises(ClVizError, match="α"):
+        initial_setup(TrainConfig(), False, build_parser().parse_args(["--alpha", "2"]))
+
+
+def test_invalid_flag_exits_with_one_line_before_any_window(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "cl_viz", "--alpha", "1.5"], capture_output=True, text=True,
+                            timeout=120, env=_env(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "cl-viz: error: α (alpha) must be in [0, 1], got 1.5"
+
+
+def _env(tmp_path):
+    import os
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
