@@ -6,11 +6,13 @@ import copy
 from dataclasses import dataclass
 from threading import Event
 
+import numpy as np
+
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.session import TrainingSession
-from cl_viz.core.snapshot import Snapshot
+from cl_viz.core.snapshot import Snapshot, frozen
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +33,7 @@ class Frame:
         return self.primary.is_finite and (self.comparison is None or self.comparison.is_finite)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RunInfo:
     config: TrainConfig
     compare: bool
@@ -43,6 +45,7 @@ class RunInfo:
     probe_size: int
     batch_size: int
     steps_per_epoch: int
+    probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
 
 
 class LockstepRun:
@@ -58,7 +61,8 @@ class LockstepRun:
             config=self.primary.config, compare=compare, dataset_name=dataset.name, dataset_source=dataset.source,
             class_names=tuple(dataset.class_names), device=describe_device(self.primary.device),
             train_size=len(dataset.train_labels), probe_size=len(self.primary.probe_labels),
-            batch_size=self.primary.batch_size, steps_per_epoch=self.primary.steps_per_epoch)
+            batch_size=self.primary.batch_size, steps_per_epoch=self.primary.steps_per_epoch,
+            probe_images=frozen(dataset.test_images[self.primary.probe_indices].numpy()))
 
     @property
     def sessions(self) -> list[TrainingSession]:

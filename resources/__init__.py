@@ -1,0 +1,1 @@
+"""Data files shipped with cl-viz (lesson presets, example recordings); not code."""
