@@ -72,7 +72,7 @@ def train_pair(dataset_name: str, args) -> list[dict]:
             "epochs": session.epoch, "probe": metrics.probe_accuracy,
             "probe_size": len(snapshot.labels), "nearest": metrics.nearest_center_accuracy,
             "ratio": metrics.ratio, "rate": session.step * session.batch_size / train_seconds[model],
-            "wall": wall[model], "device": session.device,
+            "wall": wall[model], "device": session.device, "finite": snapshot.is_finite,
         })
     return rows
 
@@ -100,13 +100,19 @@ def main(argv: list[str] | None = None) -> None:
     print("| dataset | model | steps | probe accuracy | nearest-center acc | intra/inter | img/s | wall s |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
+        if not r["finite"]:
+            r["model"] += " (diverged: non-finite)"
         print(f"| {r['dataset']} | {r['model']} | {r['steps']} ({r['epochs']:.1f} ep) "
               f"| {100 * r['probe']:.1f}% (n={r['probe_size']}) | {100 * r['nearest']:.1f}% "
               f"| {r['ratio']:.3f} | {r['rate']:,.0f} | {r['wall']:.0f} |")
     print()
     passed = True
     for name in args.datasets:
-        tiny, lenet = (next(r for r in rows if r["dataset"] == name and r["model"] == m) for m in MODELS)
+        tiny, lenet = (r for r in rows if r["dataset"] == name)
+        if not (tiny["finite"] and lenet["finite"]):
+            passed = False
+            print(f"{name}: NO VERDICT: training diverged (non-finite features or losses); try a lower --lr")
+            continue
         speedup = tiny["rate"] / lenet["rate"]
         gap = lenet["probe"] - tiny["probe"]
         fast, close = speedup >= MIN_SPEEDUP, gap <= MAX_ACCURACY_GAP

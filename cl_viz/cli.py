@@ -7,6 +7,7 @@ import sys
 
 from cl_viz import __version__
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS
+from cl_viz.figure_command import add_figure_arguments
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -25,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train without a window; write DIR/metrics.json, "
                                             "DIR/features.npz and DIR/checkpoint.pt.")
     add_train_arguments(train)
+    figure = commands.add_parser("figure", help="render the λ grid (the paper's Fig. 3) to an image, headless",
+                                 description="Train one network per λ from the same start on the same batches, "
+                                             "then draw them side by side on one scale with the app's plots.")
+    add_figure_arguments(figure)
     return parser
 
 
@@ -84,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         from cl_viz.train_command import run_train
 
         return run_train(args)
+    if args.command == "figure":
+        from cl_viz.figure_command import run_figure
+
+        return run_figure(args)
     from cl_viz.qt.launch import run_app
 
     return run_app(args)

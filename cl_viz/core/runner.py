@@ -46,39 +46,60 @@ class RunInfo:
     batch_size: int
     steps_per_epoch: int
     probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
+    lambdas: tuple[float, ...] = ()  # the λ of each run of a λ grid
 
 
-class LockstepRun:
-    """Same initial weights, same batches: only λ differs between the primary run and its twin."""
+def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[float, ...] = ()) -> RunInfo:
+    dataset = session.dataset
+    return RunInfo(
+        config=session.config, compare=compare, dataset_name=dataset.name, dataset_source=dataset.source,
+        class_names=tuple(dataset.class_names), device=describe_device(session.device),
+        train_size=len(dataset.train_labels), probe_size=len(session.probe_labels),
+        batch_size=session.batch_size, steps_per_epoch=session.steps_per_epoch,
+        probe_images=frozen(dataset.test_images[session.probe_indices].numpy()), lambdas=lambdas)
+
+
+class MultiRun:
+    """Sessions built from one seed (same initial weights, same batches), stepped in lockstep."""
+
+    def __init__(self, sessions: list[TrainingSession]):
+        self.sessions = sessions
+        self._good_states: list[dict] | None = None
+
+    @property
+    def step(self) -> int:
+        return self.sessions[0].step
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.sessions[0].config
+
+    def train_step(self) -> None:
+        for session in self.sessions:
+            session.train_step()
+
+    def remember_good_state(self) -> None:
+        """Keep a copy of the weights, centers and optimizers to fall back on if training diverges."""
+        self._good_states = [copy.deepcopy(session.state_dict()) for session in self.sessions]
+
+    def restore_good_state(self) -> bool:
+        if self._good_states is None:
+            return False
+        for session, state in zip(self.sessions, self._good_states):
+            session.load_state_dict(state)  # keeps the session's current λ, α and learning rate
+        return True
+
+
+class LockstepRun(MultiRun):
+    """The chosen configuration and, optionally, a softmax-only twin: only λ differs."""
 
     def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None):
         if dataset is None:
             dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
         self.primary = TrainingSession(config, dataset)
         self.comparison = TrainingSession(config.replace(lam=0.0), dataset) if compare else None
-        self._good_state: tuple[dict, dict | None] | None = None
-        self.info = RunInfo(
-            config=self.primary.config, compare=compare, dataset_name=dataset.name, dataset_source=dataset.source,
-            class_names=tuple(dataset.class_names), device=describe_device(self.primary.device),
-            train_size=len(dataset.train_labels), probe_size=len(self.primary.probe_labels),
-            batch_size=self.primary.batch_size, steps_per_epoch=self.primary.steps_per_epoch,
-            probe_images=frozen(dataset.test_images[self.primary.probe_indices].numpy()))
-
-    @property
-    def sessions(self) -> list[TrainingSession]:
-        return [self.primary] if self.comparison is None else [self.primary, self.comparison]
-
-    @property
-    def step(self) -> int:
-        return self.primary.step
-
-    @property
-    def config(self) -> TrainConfig:
-        return self.primary.config
-
-    def train_step(self) -> None:
-        for session in self.sessions:
-            session.train_step()
+        super().__init__([self.primary] if self.comparison is None else [self.primary, self.comparison])
+        self.info = run_info(self.primary, compare)
 
     def set_live(self, **changes: float) -> None:
         """λ applies to the primary run only: the twin stays softmax-only."""
@@ -90,16 +111,3 @@ class LockstepRun:
         primary = self.primary.snapshot(include_batch, cancel)
         comparison = None if self.comparison is None else self.comparison.snapshot(include_batch, cancel)
         return Frame(primary, comparison, steps_per_second, steps_per_second * self.primary.batch_size)
-
-    def remember_good_state(self) -> None:
-        """Keep a copy of the weights, centers and optimizers to fall back on if training diverges."""
-        self._good_state = tuple(None if s is None else copy.deepcopy(s.state_dict())
-                                 for s in (self.primary, self.comparison))
-
-    def restore_good_state(self) -> bool:
-        if self._good_state is None:
-            return False
-        for session, state in zip((self.primary, self.comparison), self._good_state):
-            if session is not None and state is not None:
-                session.load_state_dict(state)  # keeps the session's current λ, α and learning rate
-        return True

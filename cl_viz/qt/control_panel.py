@@ -36,6 +36,8 @@ TIPS = {
                  "softmax feature norms stay visible.",
     "show_batch": "Also draw the latest training batch (hollow markers).",
     "link_axes": "Give both plots the same axes when comparing.",
+    "decision_regions": "Colour the plane by the class the softmax classifier picks there (argmax of W·x + b).",
+    "weight_arrows": "Draw each class's classifier weight vector W_j as an arrow from the origin.",
 }
 
 
@@ -142,12 +144,13 @@ class ControlPanel(QWidget):
         self.show_batch = QCheckBox("Show the training batch")
         self.link_axes = QCheckBox("Link the two plots' axes")
         self.link_axes.setChecked(True)
+        self.decision_regions = QCheckBox("Decision regions (classifier argmax)")
+        self.weight_arrows = QCheckBox("Classifier weight directions")
         form.addRow("Axes", self.axis_mode)
-        form.addRow(self.show_batch)
-        form.addRow(self.link_axes)
+        for box in (self.show_batch, self.link_axes, self.decision_regions, self.weight_arrows):
+            form.addRow(box)
+            box.toggled.connect(self.view_changed)
         self.axis_mode.currentIndexChanged.connect(self.view_changed)
-        self.show_batch.toggled.connect(self.view_changed)
-        self.link_axes.toggled.connect(self.view_changed)
         return group
 
     # ----- state --------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from cl_viz.qt.decision_regions import DecisionRegions
+from cl_viz.qt.inspector import PlotInspector
 from cl_viz.qt.palette import class_colors
 from cl_viz.qt.plot_geometry import clean_centers, clean_points, robust_bounds
 from cl_viz.qt.plot_items import CentersItem, ClassSample, GridItem
@@ -63,6 +65,8 @@ class FeaturePlot(QtWidgets.QWidget):
         for z, item in enumerate((self._grid, self._points, self._batch, self._centers)):
             item.setZValue(z - 1)
             self._plot.addItem(item)
+        self._regions = DecisionRegions(self.view_box, self)  # inspection extras: see those modules
+        self._inspector = PlotInspector(self, self._view)
         self.set_theme(theme)
 
     def _build_view(self) -> None:
@@ -154,6 +158,8 @@ class FeaturePlot(QtWidgets.QWidget):
         self._points.set_highlight(None)
         self._batch.set_highlight(None)
         self._centers.set_classes(self._names, self._colors())
+        self._inspector.clear()
+        self._regions.clear()
         self._snap_next = True
         self._apply_style()
 
@@ -175,6 +181,20 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def set_batch_visible(self, visible: bool) -> None:
         self._batch.setVisible(bool(visible))
+
+    def set_inspection_data(self, snapshot, probe_images=None) -> None:
+        """The snapshot drawn (and the probe images) for hover, click, regions and arrows; keeps references."""
+        self._inspector.set_data(snapshot, probe_images)
+        if snapshot is None:
+            self._regions.clear()
+        else:
+            self._regions.set_classifier(snapshot.classifier_weight, snapshot.classifier_bias)
+
+    def set_decision_regions_visible(self, visible: bool) -> None:
+        self._regions.set_regions_visible(visible)
+
+    def set_weight_arrows_visible(self, visible: bool) -> None:
+        self._regions.set_arrows_visible(visible)
 
     def clear(self) -> None:
         """Forget points, batch, centers and trails (a new session); the next frame snaps the view."""
@@ -306,6 +326,8 @@ class FeaturePlot(QtWidgets.QWidget):
         font.setBold(True)
         self._centers.set_colors(self._colors())
         self._centers.set_style(scale, font, theme)
+        self._regions.set_style(self._colors(), theme)
+        self._inspector.set_theme(self._theme_name)
         self._style_axes()
         self._build_legend(theme)
         self.set_title(self._title)

@@ -15,7 +15,7 @@ from cl_viz.qt.banner import Banner
 from cl_viz.qt.control_panel import ControlPanel
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.metrics_panel import MetricsPanel
-from cl_viz.qt.settings import APP_DEFAULTS, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.worker import Divergence, WorkerThread
 
 DRAW_INTERVAL_MS = 33
@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def restore_defaults(self) -> None:
         self.controls.set_config(APP_DEFAULTS, False)
-        self._apply_view({"axis_mode": "follow", "show_batch": False, "link_axes": True})
+        self._apply_view(DEFAULT_VIEW)
         self.worker.set_live(lam=APP_DEFAULTS.lam, alpha=APP_DEFAULTS.alpha, lr=APP_DEFAULTS.lr)
 
     @Slot()
@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
             if snapshot is None:
                 continue
             plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
+            plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
             if show_batch and snapshot.batch_features is not None:
                 plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
         self.metrics.refresh()
@@ -258,6 +259,8 @@ class MainWindow(QMainWindow):
         for plot in (self.plot, self.comparison_plot):
             plot.set_axis_mode(view["axis_mode"])
             plot.set_batch_visible(view["show_batch"])
+            plot.set_decision_regions_visible(view["decision_regions"])
+            plot.set_weight_arrows_visible(view["weight_arrows"])
         self._link_axes(view["link_axes"])
 
     @Slot(str)
@@ -269,14 +272,13 @@ class MainWindow(QMainWindow):
 
     def _view_state(self) -> dict:
         return {"axis_mode": self.controls.axis_mode.currentData(),
-                "show_batch": self.controls.show_batch.isChecked(),
-                "link_axes": self.controls.link_axes.isChecked()}
+                **{name: getattr(self.controls, name).isChecked() for name in VIEW_SWITCHES}}
 
     def _apply_view(self, view: dict) -> None:
         index = self.controls.axis_mode.findData(view["axis_mode"])
         self.controls.axis_mode.setCurrentIndex(max(index, 0))
-        self.controls.show_batch.setChecked(view["show_batch"])
-        self.controls.link_axes.setChecked(view["link_axes"])
+        for name in VIEW_SWITCHES:
+            getattr(self.controls, name).setChecked(view[name])
         self.on_view_changed()
 
     def _link_axes(self, linked: bool) -> None:

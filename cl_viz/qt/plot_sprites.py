@@ -8,7 +8,7 @@ import shiboken6
 from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.plot_geometry import column_bounds, map_to_device, pixel_size
-from cl_viz.qt.plot_style import SIZES, render_atlas
+from cl_viz.qt.plot_style import SIZES, dimmed, qcolor, render_atlas
 
 
 class SpriteCloudItem(pg.GraphicsObject):
@@ -165,6 +165,9 @@ class SpriteCloudItem(pg.GraphicsObject):
         count = len(self._xy)
         if count == 0 or len(self._colors) == 0:
             return
+        if painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG:
+            self._paint_circles(painter)  # sprites would become one embedded bitmap per point
+            return
         self._ensure_atlas(painter.device().devicePixelRatioF())
         if self._sprites_stale:
             self._fill_sprite_columns()
@@ -172,3 +175,32 @@ class SpriteCloudItem(pg.GraphicsObject):
         painter.resetTransform()
         first = shiboken6.wrapInstance(self._frags.ctypes.data, QtGui.QPainter.PixmapFragment)
         painter.drawPixmapFragments(first, count, self._atlas)
+
+    def _paint_circles(self, painter) -> None:
+        """Vector fallback for SVG export: one circle per point inside the clip, styled like the sprites."""
+        xy = map_to_device(painter.transform(), self._xy)
+        painter.resetTransform()
+        labels = self._draw_labels
+        if painter.hasClipping():
+            clip = painter.clipBoundingRect().adjusted(-self._size, -self._size, self._size, self._size)
+            inside = ((xy[:, 0] >= clip.left()) & (xy[:, 0] <= clip.right())
+                      & (xy[:, 1] >= clip.top()) & (xy[:, 1] <= clip.bottom()))
+            xy, labels = xy[inside], labels[inside]
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        radius = (self._size - self._ring) / 2.0
+        current = None
+        for (x, y), k in zip(xy.tolist(), labels.tolist()):
+            if k != current:
+                current = k
+                self._set_circle_style(painter, k)
+            painter.drawEllipse(QtCore.QPointF(x, y), radius, radius)
+
+    def _set_circle_style(self, painter, k: int) -> None:
+        rgba = self._colors[k]
+        color = qcolor(rgba) if self._highlight in (None, k) else dimmed(rgba, self._background)
+        if self._ring > 0:
+            painter.setPen(QtGui.QPen(color, self._ring))
+            painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+        else:
+            painter.setPen(QtCore.Qt.PenStyle.NoPen)
+            painter.setBrush(color)

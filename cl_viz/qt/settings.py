@@ -28,10 +28,16 @@ def save_setup(settings: QSettings, config: TrainConfig, compare: bool) -> None:
     settings.setValue("setup/compare", compare)
 
 
+VIEW_SWITCHES = ("show_batch", "link_axes", "decision_regions", "weight_arrows")
+DEFAULT_VIEW = {"axis_mode": "follow", "show_batch": False, "link_axes": True, "decision_regions": False,
+                "weight_arrows": False}
+
+
 def load_view(settings: QSettings) -> dict:
-    return {"axis_mode": str(settings.value("view/axis_mode", "follow")),
-            "show_batch": _bool(settings.value("view/show_batch", False)),
-            "link_axes": _bool(settings.value("view/link_axes", True))}
+    view = {"axis_mode": str(settings.value("view/axis_mode", DEFAULT_VIEW["axis_mode"]))}
+    for name in VIEW_SWITCHES:
+        view[name] = _bool(settings.value(f"view/{name}", DEFAULT_VIEW[name]))
+    return view
 
 
 def save_view(settings: QSettings, view: dict) -> None:

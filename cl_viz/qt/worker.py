@@ -28,7 +28,7 @@ GOOD_STATE_INTERVAL_S = 0.5
 class Command:
     name: str
     config: TrainConfig | None = None
-    compare: bool = False
+    variant: object = False  # LockstepRun: compare or not; LambdaGridRun: the λ values
     changes: dict = field(default_factory=dict)
 
 
@@ -49,8 +49,10 @@ class TrainingWorker(QObject):
     diverged = Signal(object)  # Divergence
     finished = Signal()
 
-    def __init__(self, cpu_threads: int | None = None):
+    def __init__(self, cpu_threads: int | None = None, make_run=None):
+        """`make_run(config, variant, dataset)` builds the run (default: LockstepRun, variant = compare)."""
         super().__init__()
+        self._make_run = make_run
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._stopping = threading.Event()  # seen mid-snapshot, so a close never waits for a whole one
         self._cpu_threads = cpu_threads or max(1, (os.cpu_count() or 2) - 1)
@@ -63,8 +65,8 @@ class TrainingWorker(QObject):
         self._last_good_state_time = 0.0
 
     # ----- called from the GUI thread -----------------------------------------------------
-    def reset(self, config: TrainConfig, compare: bool = False) -> None:
-        self._commands.put(Command("reset", config=config, compare=compare))
+    def reset(self, config: TrainConfig, variant: object = False) -> None:
+        self._commands.put(Command("reset", config=config, variant=variant))
 
     def start(self) -> None:
         self._commands.put(Command("start"))
@@ -114,7 +116,7 @@ class TrainingWorker(QObject):
 
     def _apply(self, command: Command) -> None:
         if command.name == "reset":
-            self._rebuild(command.config, command.compare)
+            self._rebuild(command.config, command.variant)
         elif self._run is None:
             return
         elif command.name == "start":
@@ -130,9 +132,11 @@ class TrainingWorker(QObject):
             if not self._running:
                 self._emit_frame(force=True)
 
-    def _rebuild(self, config: TrainConfig, compare: bool) -> None:
+    def _rebuild(self, config: TrainConfig, variant: object) -> None:
         from cl_viz.core.data import load_dataset, resolve_name
         from cl_viz.core.runner import LockstepRun
+
+        make_run = self._make_run or LockstepRun
 
         was_running = self._running
         self._set_running(False)
@@ -142,7 +146,7 @@ class TrainingWorker(QObject):
         if key not in self._datasets:
             self.message.emit(f"Loading {name}…")
             self._datasets = {key: load_dataset(name, config.data_dir)}  # keep one: they are large
-        self._run = LockstepRun(config, compare, self._datasets[key])  # on failure the old run stays
+        self._run = make_run(config, variant, self._datasets[key])  # on failure the old run stays
         self._steps_at_last_frame = 0
         self.run_ready.emit(self._run.info)
         self._emit_frame(force=True)

@@ -1,0 +1,101 @@
+"""`cl-viz figure`: train a λ grid headless and render it with the app's own plots to an image."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+from cl_viz.progress import Progress
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, metavar="FILE.png", help="image to write (.png, .jpg, .bmp)")
+    parser.add_argument("--lambdas", nargs="+", metavar="λ", default=["0", "1e-4", "1e-3", "1e-2", "1e-1"],
+                        help="one network per λ (default: 0 1e-4 1e-3 1e-2 1e-1, as in the paper's Fig. 3)")
+    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps for every network (default: 1000)")
+    parser.add_argument("--dataset", default="auto", help="auto, mnist, fashion-mnist, kmnist or digits (default: auto)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
+    parser.add_argument("--model", default="tiny", help="lenet++, seed or tiny (default: tiny)")
+    parser.add_argument("--alpha", type=float, default=0.5, help="center learning rate α (default: 0.5)")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    parser.add_argument("--size", default="1500x900", metavar="WxH", help="image size in pixels (default: 1500x900)")
+
+
+def run_figure(args: argparse.Namespace) -> int:
+    try:
+        return _figure(args)
+    except ClVizError as error:
+        print(f"cl-viz figure: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from cl_viz.core.data import load_dataset, resolve_name
+    from cl_viz.core.grid import LambdaGridRun, parse_lambdas
+
+    out = Path(args.out)
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ClVizError(f"--out must end with one of {', '.join(IMAGE_SUFFIXES)}, got {out.name!r}")
+    size = _parse_size(args.size)
+    if args.steps < 0:
+        raise ClVizError(f"--steps must be ≥ 0, got {args.steps}")
+    lambdas = parse_lambdas(args.lambdas)
+    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, model=args.model, alpha=args.alpha,
+                         lr=args.lr, seed=args.seed, device=args.device).validated()
+    dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+    run = LambdaGridRun(config, lambdas, dataset)
+    print(f"dataset: {dataset.name} ({dataset.source}); model {config.model}; device {run.info.device}; "
+          f"λ = {', '.join(f'{lam:g}' for lam in lambdas)}")
+    progress = Progress(args.steps, run.sessions[0].batch_size * len(lambdas))
+    while run.step < args.steps:
+        run.train_step()
+        progress.tick(run.step)
+    frame = run.frame()
+    if not frame.is_finite:
+        raise ClVizError("training diverged (a loss is no longer finite); lower the learning rate or the largest λ")
+    image = render_grid(frame, dataset.class_names, lambdas, size)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(out)):
+        raise ClVizError(f"could not write {out}")
+    print(f"\nwrote {out} ({size[0]}x{size[1]}, step {frame.step})")
+    return 0
+
+
+def render_grid(frame, class_names, lambdas, size: tuple[int, int]):
+    """The grid as a QImage, drawn by the same widgets as the app (offscreen when there is no screen)."""
+    if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from cl_viz.qt.lambda_grid import LambdaGridView
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    view = LambdaGridView(class_names, lambdas)
+    view.resize(*size)
+    view.show()
+    app.processEvents()
+    view.show_frame(frame, snap=True)
+    app.processEvents()
+    image = view.grab().toImage()
+    view.close()
+    view.deleteLater()
+    app.processEvents()
+    return image
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ClVizError(f"--size must look like 1500x900, got {text!r}") from None
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise ClVizError(f"--size must be between 200 and 8000 pixels each way, got {text!r}")
+    return width, height

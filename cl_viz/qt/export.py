@@ -1,0 +1,322 @@
+"""Export the current view (PNG, SVG) and a range of recorded frames (GIF, MP4). No dialogs here.
+
+Still images: a FeaturePlot or any pg graphics item goes through pyqtgraph's ImageExporter (PNG);
+SVG is drawn by Qt's own QSvgGenerator (SVG 1.1, with clip paths), because pyqtgraph 0.14's
+SVGExporter fails on the closed paths ("… Z") that Qt 6.10+ writes (pyqtgraph issue #3495).
+SpriteCloudItem paints its points as vector circles on an SVG device. Any other widget (the main
+window) is grabbed (PNG) or rendered onto the SVG generator.
+
+Animations are drawn by the app's own FeaturePlot in an offscreen widget, one frame at a time, on
+the GUI thread. The axes stay fixed on the union of every frame's robust bounds (the same bounds
+follow mode steers toward), so the animation never jumps and growing feature norms stay visible;
+`axes="follow"` glides them as the app does instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph.exporters
+from PIL import Image
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.runner import Frame
+from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.feature_plot import AXIS_MODES, FeaturePlot
+from cl_viz.qt.plot_geometry import finite_rows, robust_bounds
+from cl_viz.qt.plot_style import THEMES
+
+IMAGE_FORMATS = ("png", "svg")
+ANIMATION_FORMATS = ("gif", "mp4")
+PLOT_SIZE = (600, 560)  # default pixels of one plot in an animation; a comparison puts two side by side
+SIZE_LIMITS = ((160, 3840), (120, 2160))
+FPS_LIMITS = (1, 50)  # GIF delays are whole centiseconds and viewers slow anything faster than 50 fps
+MP4_CRF = "18"  # libx264 quality: visually lossless for flat plot graphics
+FOLLOW_FRACTION = 0.5  # recorded frames lie far apart: "follow" glides faster than the live view (0.2)
+
+Progress = Callable[[int, int], bool]
+
+
+def export_format(path: str | os.PathLike, allowed: Sequence[str] = IMAGE_FORMATS + ANIMATION_FORMATS) -> str:
+    """The format a file name asks for ("png", "svg", "gif" or "mp4"); ClVizError for any other."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in allowed:
+        raise ClVizError(f"cannot export {Path(path).name!r}: the file name must end in "
+                         f"{', '.join('.' + name for name in allowed)}")
+    return suffix
+
+
+# ----- still images ---------------------------------------------------------------------------
+
+
+def export_image(target: FeaturePlot | QtWidgets.QGraphicsItem | QtWidgets.QWidget, path) -> Path:
+    """Write the current view of a plot (or of any widget, e.g. the main window) as PNG or SVG."""
+    path = Path(path)
+    kind = export_format(path, IMAGE_FORMATS)
+    _check_folder(path)
+    item = target.plot_item if isinstance(target, FeaturePlot) else target
+    if isinstance(item, QtWidgets.QGraphicsItem):
+        if kind == "png":
+            written = pyqtgraph.exporters.ImageExporter(item).export(str(path))
+        else:
+            written = _write_item_svg(item, path)
+    elif isinstance(item, QtWidgets.QWidget):
+        written = item.grab().save(str(path)) if kind == "png" else _write_widget_svg(item, path)
+    else:
+        raise TypeError(f"cannot export a {type(target).__name__}")
+    if not written:
+        raise ClVizError(f"could not write {path}")
+    return path
+
+
+def _write_item_svg(item: QtWidgets.QGraphicsItem, path: Path) -> bool:
+    source = item.sceneBoundingRect()
+    target = QtCore.QRectF(0, 0, source.width(), source.height())
+    background = item.scene().views()[0].backgroundBrush().color()
+
+    def draw(painter: QtGui.QPainter) -> None:
+        painter.fillRect(target, background)
+        item.scene().render(painter, target, source)
+
+    return _write_svg(path, target.size().toSize(), draw)
+
+
+def _write_widget_svg(widget: QtWidgets.QWidget, path: Path) -> bool:
+    return _write_svg(path, widget.size(), lambda painter: widget.render(painter, QtCore.QPoint()))
+
+
+def _write_svg(path: Path, size: QtCore.QSize, draw: Callable[[QtGui.QPainter], None]) -> bool:
+    generator = QtSvg.QSvgGenerator(QtSvg.QSvgGenerator.SvgVersion.Svg11)
+    generator.setFileName(str(path))
+    generator.setSize(size)
+    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
+    # axis labels are recorded QPictures, replayed at the device resolution: match the screen's
+    generator.setResolution(round(QtGui.QGuiApplication.primaryScreen().logicalDotsPerInchX()))
+    generator.setTitle("cl-viz")
+    painter = QtGui.QPainter()
+    if not painter.begin(generator):
+        return False
+    try:
+        draw(painter)
+    finally:
+        painter.end()
+    return path.is_file()
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise ClVizError(f"cannot export to {path}: the folder {path.parent} does not exist")
+
+
+# ----- animation frames -----------------------------------------------------------------------
+
+
+def animation_size(compare: bool) -> tuple[int, int]:
+    """Default pixel size of an animation: one plot, or two side by side."""
+    width, height = PLOT_SIZE
+    return (2 * width if compare else width, height)
+
+
+def frame_title(snapshot: Snapshot) -> str:
+    loss = f"center loss λ = {snapshot.lam:g}" if snapshot.lam > 0 else "softmax only (λ = 0)"
+    return f"step {snapshot.step:,} · {loss}"
+
+
+def union_bounds(frames: Sequence[Frame]) -> np.ndarray | None:
+    """[[xmin, xmax], [ymin, ymax]] covering every frame's robust bounds (None: nothing finite)."""
+    boxes = []
+    for frame in frames:
+        for snapshot in (frame.primary, frame.comparison):
+            if snapshot is None:
+                continue
+            xy = np.asarray(snapshot.features[:, :2], dtype=np.float64)
+            box = robust_bounds(xy[finite_rows(xy)], np.asarray(snapshot.centers[:, :2], dtype=np.float64))
+            if box is not None:
+                boxes.append(box)
+    if not boxes:
+        return None
+    stacked = np.stack(boxes)
+    return np.stack([stacked[:, :, 0].min(axis=0), stacked[:, :, 1].max(axis=0)], axis=1)
+
+
+class FrameCanvas(QtWidgets.QWidget):
+    """Offscreen: the app's FeaturePlot (two side by side for a comparison) drawn into RGB arrays."""
+
+    def __init__(self, class_names: Sequence[str], compare: bool, size: tuple[int, int],
+                 theme: str = "light") -> None:
+        super().__init__()
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_QuitOnClose, False)
+        self.plots = [FeaturePlot(theme=theme, follow_fraction=FOLLOW_FRACTION) for _ in range(2 if compare else 1)]
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
+        for plot in self.plots:
+            plot.set_classes(class_names)
+            layout.addWidget(plot)
+        self._background = QtGui.QColor(THEMES[theme].background)
+        self.resize(*size)
+        self.show()
+        _settle_layouts()
+
+    def set_axes(self, mode: str, bounds: np.ndarray | None) -> None:
+        """"fixed" on `bounds` (when known) or "follow", with both plots following their union."""
+        for plot in self.plots:
+            if mode == "fixed" and bounds is not None:
+                plot.set_fixed_range(*bounds[0], *bounds[1])
+            else:
+                plot.set_axis_mode(mode)
+        if len(self.plots) == 2:  # linked as in the main window: the twin, drawn last, sets both ranges
+            primary, twin = self.plots
+            twin.view_box.setXLink(primary.view_box)
+            twin.view_box.setYLink(primary.view_box)
+            primary.set_follow_partner(twin)
+            twin.set_follow_partner(primary)
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        """(height, width, 3) uint8 RGB image of one frame."""
+        for plot, snapshot in zip(self.plots, (frame.primary, frame.comparison)):
+            if snapshot is None:
+                continue
+            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
+            plot.set_title(frame_title(snapshot))
+        _settle_layouts()
+        image = QtGui.QImage(self.width(), self.height(), QtGui.QImage.Format.Format_RGB32)
+        image.fill(self._background)
+        self.render(image)
+        return rgb_array(image)
+
+
+def _settle_layouts() -> None:
+    """Apply pending layout requests now (a new title resizes the title row) without running the event loop."""
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+
+
+def rgb_array(image: QtGui.QImage) -> np.ndarray:
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())
+    return rows[:, :3 * width].reshape(height, width, 3).copy()
+
+
+def render_frames(frames: Sequence[Frame], class_names: Sequence[str], size: tuple[int, int] | None = None,
+                  theme: str = "light", axes: str = "fixed") -> Iterator[np.ndarray]:
+    """Yield one RGB image per frame, drawn by FeaturePlot on the GUI thread; titles give step and λ."""
+    frames = list(frames)
+    if not frames:
+        raise ClVizError("there are no recorded frames to export")
+    if theme not in THEMES:
+        raise ClVizError(f"theme must be one of {sorted(THEMES)}, got {theme!r}")
+    if axes not in AXIS_MODES:
+        raise ClVizError(f"axes must be one of {AXIS_MODES}, got {axes!r}")
+    compare = frames[0].comparison is not None
+    size = _checked_size(animation_size(compare) if size is None else size)
+    canvas = FrameCanvas(class_names, compare, size, theme)
+    try:
+        canvas.set_axes(axes, union_bounds(frames) if axes == "fixed" else None)
+        for frame in frames:
+            yield canvas.draw(frame)
+    finally:
+        canvas.close()
+        canvas.deleteLater()
+
+
+def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
+    width, height = (int(value) for value in size)
+    (min_w, max_w), (min_h, max_h) = SIZE_LIMITS
+    if not (min_w <= width <= max_w and min_h <= height <= max_h):
+        raise ClVizError(f"animation size must be {min_w}–{max_w} × {min_h}–{max_h} pixels, got {width} × {height}")
+    return width, height
+
+
+# ----- animation files ------------------------------------------------------------------------
+
+
+class GifWriter:
+    """Frames quantised to one palette (taken from the first frame: no colour flicker, small deltas)."""
+
+    def __init__(self, path: str, fps: float) -> None:
+        self._path = path
+        self._duration = max(20, round(100.0 / fps) * 10)  # GIF delays are whole centiseconds
+        self._palette: Image.Image | None = None
+        self._frames: list[Image.Image] = []
+
+    def add(self, rgb: np.ndarray) -> None:
+        image = Image.fromarray(rgb)
+        if self._palette is None:
+            self._palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        self._frames.append(image.quantize(palette=self._palette, dither=Image.Dither.NONE))
+
+    def close(self) -> None:
+        first, *rest = self._frames
+        first.save(self._path, format="GIF", save_all=True, append_images=rest, duration=self._duration,
+                   loop=0, optimize=True)
+
+
+class Mp4Writer:
+    """H.264 in yuv420p (what every player and slide program accepts), streamed to ffmpeg."""
+
+    def __init__(self, path: str, fps: float) -> None:
+        try:
+            import imageio.v2 as imageio
+        except ImportError as error:
+            raise ClVizError("MP4 export needs the packages imageio and imageio-ffmpeg") from error
+        self._writer = imageio.get_writer(
+            path, format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
+            macro_block_size=2, quality=None, output_params=["-crf", MP4_CRF], ffmpeg_log_level="error")
+
+    def add(self, rgb: np.ndarray) -> None:
+        self._writer.append_data(rgb)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def export_animation(frames: Sequence[Frame], class_names: Sequence[str], path, fps: float = 10,
+                     size: tuple[int, int] | None = None, theme: str = "light", axes: str = "fixed",
+                     progress: Progress | None = None) -> bool:
+    """Write frames as a GIF or MP4 (by suffix). progress(done, total) returning False cancels.
+
+    Returns False when cancelled. The file appears only when complete (written under a temporary
+    name, then renamed), so a cancelled or failed export leaves nothing behind.
+    """
+    path = Path(path)
+    kind = export_format(path, ANIMATION_FORMATS)
+    _check_folder(path)
+    if not FPS_LIMITS[0] <= fps <= FPS_LIMITS[1]:
+        raise ClVizError(f"frames per second must be {FPS_LIMITS[0]}–{FPS_LIMITS[1]}, got {fps:g}")
+    frames = list(frames)
+    if kind == "mp4" and size is not None:
+        size = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)  # yuv420p needs even sides
+    images = render_frames(frames, class_names, size, theme, axes)
+    partial = str(path.with_name(f".{path.stem}.partial.{kind}"))  # ffmpeg picks the container by suffix
+    writer = None
+    try:
+        writer = GifWriter(partial, fps) if kind == "gif" else Mp4Writer(partial, fps)
+        with closing(images):
+            for done, image in enumerate(images, start=1):
+                writer.add(image)
+                if progress is not None and progress(done, len(frames)) is False:
+                    _discard(writer, partial)
+                    return False
+        writer.close()
+        os.replace(partial, path)
+    except BaseException:
+        _discard(writer, partial)
+        raise
+    return True
+
+
+def _discard(writer, partial: str) -> None:
+    if isinstance(writer, Mp4Writer):
+        try:
+            writer.close()  # ends ffmpeg before its output file goes
+        except Exception:  # noqa: BLE001 (already failing or cancelled: only the cleanup matters)
+            pass
+    Path(partial).unlink(missing_ok=True)

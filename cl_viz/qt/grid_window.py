@@ -1,0 +1,128 @@
+"""A window that trains one network per λ in lockstep and shows them side by side (Fig. 3, live)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
+
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.grid import DEFAULT_LAMBDAS, GridFrame, LambdaGridRun, parse_lambdas
+from cl_viz.core.runner import RunInfo
+from cl_viz.qt.banner import Banner
+from cl_viz.qt.lambda_grid import LambdaGridView
+from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread
+
+DRAW_INTERVAL_MS = 33
+
+
+class GridWindow(QMainWindow):
+    def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, cpu_threads: int | None = None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("cl-viz — λ grid (Wen et al., Fig. 3)")
+        self.resize(1500, 900)
+        self.config = config
+        self.lambdas = parse_lambdas(lambdas)
+        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=LambdaGridRun))
+        self.worker = self.worker_thread.worker
+        self.view: LambdaGridView | None = None
+        self.latest: GridFrame | None = None
+        self._drawn: GridFrame | None = None
+        self.running = False
+        self._build_toolbar()
+        self.banner = Banner()
+        self.setMenuWidget(self.banner)
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status)
+        self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        events = self.worker_thread.events
+        events.run_ready.connect(self.on_run_ready)
+        events.frame_ready.connect(self.on_frame)
+        events.state_changed.connect(self.on_state_changed)
+        events.failed.connect(self.banner.show_message)
+        events.diverged.connect(self.on_diverged)
+        for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step), ("R", self.reset),
+                           ("Ctrl+W", self.close)):
+            QShortcut(QKeySequence(keys), self).activated.connect(slot)
+        self.draw_timer = QTimer(self)
+        self.draw_timer.setInterval(DRAW_INTERVAL_MS)
+        self.draw_timer.timeout.connect(self.draw_latest)
+        self.draw_timer.start()
+        self.worker_thread.start()
+        self.reset()
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("λ grid")
+        bar.setMovable(False)
+        self.play = QPushButton("Train")
+        self.play.setToolTip("Train every network one step at a time, in lockstep (Space).")
+        self.play.clicked.connect(self.toggle_running)
+        self.step_button = QPushButton("Step")
+        self.step_button.clicked.connect(self.single_step)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.clicked.connect(self.reset)
+        self.lambda_edit = QLineEdit(", ".join(f"{lam:g}" for lam in self.lambdas))
+        self.lambda_edit.setToolTip("λ of each network, separated by commas (at most 9); Enter resets.")
+        self.lambda_edit.returnPressed.connect(self.reset)
+        for widget in (self.play, self.step_button, self.reset_button, QLabel("  λ values: "), self.lambda_edit):
+            bar.addWidget(widget)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    @Slot()
+    def reset(self) -> None:
+        try:
+            self.lambdas = parse_lambdas(self.lambda_edit.text())
+        except ClVizError as error:
+            self.banner.show_message(str(error))
+            return
+        self.banner.hide()
+        self.worker.reset(self.config, self.lambdas)
+
+    @Slot()
+    def toggle_running(self) -> None:
+        self.worker.pause() if self.running else self.worker.start()
+
+    @Slot()
+    def single_step(self) -> None:
+        self.worker.single_step()
+
+    @Slot(object)
+    def on_run_ready(self, info: RunInfo) -> None:
+        if self.view is not None:
+            self.view.deleteLater()
+        self.view = LambdaGridView(info.class_names, info.lambdas)
+        self.setCentralWidget(self.view)
+        self.latest = self._drawn = None
+        self.statusBar().showMessage(f"{info.dataset_name}, model {info.config.model}, α {info.config.alpha:g}, "
+                                     f"lr {info.config.lr:g}, device {info.device}", 10000)
+
+    @Slot(object)
+    def on_frame(self, frame: GridFrame) -> None:
+        self.latest = frame
+
+    @Slot(str)
+    def on_state_changed(self, state: str) -> None:
+        self.running = state == "running"
+        self.play.setText("Pause" if self.running else "Train")
+
+    @Slot(object)
+    def on_diverged(self, event: Divergence) -> None:
+        self.banner.show_message(f"A network diverged at step {event.step} (learning rate {event.lr:g}); training "
+                                 f"is paused. The largest λ is the usual culprit: remove it or lower the learning "
+                                 f"rate, then reset.")
+
+    @Slot()
+    def draw_latest(self) -> None:
+        frame = self.latest
+        if frame is None or frame is self._drawn or self.view is None:
+            return
+        self.view.show_frame(frame, snap=self._drawn is None)
+        self._drawn = frame
+        rate = f"   {frame.steps_per_second:.1f} steps/s" if self.running and frame.steps_per_second else ""
+        self.status.setText(f"step {frame.step:,}{rate}")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.draw_timer.stop()
+        self.worker_thread.shutdown(3000)
+        super().closeEvent(event)
