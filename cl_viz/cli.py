@@ -80,6 +80,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--eval-every", type=int, default=100, metavar="N",
                      help="embed the probe set and record metrics every N steps (default: 100)")
     run.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint.pt")
+    run.add_argument("--record", metavar="FILE.clviz", help="also record the run for `cl-viz replay`")
+    run.add_argument("--record-every", type=int, default=5, metavar="N",
+                     help="record a frame every N steps (default: 5; at most 600 frames are kept, evenly thinned)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: cl-viz-runs/<dataset>-<loss>-<time>)")
 
 

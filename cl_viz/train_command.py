@@ -20,9 +20,13 @@ from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot
+from cl_viz.core.recording import SUFFIX, Recording, save_recording
+from cl_viz.core.runner import Frame
+from cl_viz.core.timeline import Timeline
 from cl_viz.progress import Progress
 
 DEFAULT_STEPS = 1000
+RECORD_CAPACITY = 600
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -65,11 +69,16 @@ def _train(args: argparse.Namespace) -> int:
     _print_header(session, total_steps, out)
 
     history: list[dict] = []
+    recorder = Recorder(session, args.record, args.record_every) if args.record else None
     progress = Progress(total_steps, session.batch_size, start_step=session.step)
     started = time.perf_counter()
     start_step = session.step
+    if recorder:
+        recorder.capture(progress.steps_per_second(session.step))
     while session.step < total_steps:
         session.train_step()
+        if recorder and (session.step % recorder.every == 0 or session.step == total_steps):
+            recorder.capture(progress.steps_per_second(session.step))
         if session.step % args.eval_every == 0 or session.step == total_steps:
             snapshot = _checked_snapshot(session)
             history.append(_clean(snapshot.record()))
@@ -80,9 +89,35 @@ def _train(args: argparse.Namespace) -> int:
     final = history[-1] if history else _clean(_checked_snapshot(session).record())
     _write_outputs(out, session, history, elapsed, session.step - start_step)
     print(f"wrote {out / 'metrics.json'}, {out / 'features.npz'}, {out / 'checkpoint.pt'}")
+    if recorder:
+        print(f"wrote {recorder.save()} ({len(recorder.timeline)} frames)")
     print(f"final: probe accuracy {final['probe_accuracy']:.2%}, nearest-center {final['nearest_center_accuracy']:.2%}, "
           f"intra/inter {final['ratio']:.3f}")
     return 0
+
+
+class Recorder:
+    """Frames of a headless run for `cl-viz replay` (with --compare: a softmax-only twin in lockstep)."""
+
+    def __init__(self, session: TrainingSession, path: str, every: int):
+        if every < 1:
+            raise ClVizError(f"--record-every must be ≥ 1, got {every}")
+        if not path.endswith(SUFFIX):
+            raise ClVizError(f"--record must name a {SUFFIX} file, got {path!r}")
+        self.session, self.path, self.every = session, path, every
+        self.timeline = Timeline(capacity=RECORD_CAPACITY)
+
+    def capture(self, steps_per_second: float) -> None:
+        snapshot = self.session.snapshot(include_batch=False)
+        if snapshot.is_finite:
+            self.timeline.append(Frame(snapshot, None, steps_per_second, steps_per_second * self.session.batch_size))
+
+    def save(self):
+        dataset = self.session.dataset
+        probe_images = dataset.test_images[self.session.probe_indices].numpy()
+        recording = Recording(list(self.timeline), tuple(dataset.class_names), self.session.config.to_dict(),
+                              dataset.name, probe_images)
+        return save_recording(self.path, recording)
 
 
 def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig:

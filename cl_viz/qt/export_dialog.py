@@ -177,7 +177,7 @@ class ExportDialog(QDialog):
         return path if path.suffix.lower() == f".{key}" else path.with_name(f"{path.name}.{key}")
 
     def export_to(self, path: str | Path) -> bool:
-        """Write the chosen export to `path` (its suffix decides the format); False if cancelled."""
+        """Write the chosen export to `path` (no file dialog); False if cancelled in the progress dialog."""
         path = Path(path)
         if self.format() not in ANIMATION_FORMATS:
             target = self._plot if self.target.currentData() == "plot" else self.parent().window()
@@ -207,3 +207,4 @@ class ExportDialog(QDialog):
                                     axes=self.axes.currentData(), progress=report)
         finally:
             progress.close()
+            progress.deleteLater()
