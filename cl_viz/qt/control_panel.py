@@ -13,6 +13,8 @@ DATASET_CHOICES = (("auto", "Auto (MNIST if cached, else digits)"), ("digits", "
                    ("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("kmnist", "KMNIST"))
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
 LAMBDA_WARNING = 1.0
+HIDEABLE = ("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias", "device", "seed",
+            "alpha", "lr")
 
 TIPS = {
     "lam": "λ, the weight of center loss in L = L_S + λ·L_C (Eq. 5). 0 is softmax only; the paper uses 0.01 "
@@ -196,6 +198,15 @@ class ControlPanel(QWidget):
             return False
         config, compare = self._applied
         return bool(self.config(config).structural_changes(config)) or compare != self.compare.isChecked()
+
+    def set_hidden(self, names) -> None:
+        """Hide the rows of these controls (a lesson preset's advanced settings); others show."""
+        hidden = set(names)
+        for name in HIDEABLE:
+            widget = getattr(self, name)
+            form = widget.parentWidget().layout()
+            if isinstance(form, QFormLayout):
+                form.setRowVisible(widget, name not in hidden)
 
     def set_running(self, running: bool) -> None:
         self.play.setText("Pause" if running else "Train")

@@ -7,25 +7,37 @@ import sys
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+import shiboken6
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QLayout, QMainWindow, QMessageBox, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
 from cl_viz.core.runner import Frame, RunInfo
+from cl_viz.core.timeline import Timeline
 from cl_viz.qt.banner import Banner
 from cl_viz.qt.control_panel import ControlPanel
+from cl_viz.qt.export_dialog import ExportDialog
 from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.grid_window import GridWindow
+from cl_viz.qt.menus import build_menus
 from cl_viz.qt.metrics_panel import MetricsPanel
+from cl_viz.qt.presentation import FONT_SCALE, MARKER_SCALE, PresentationStrip
 from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
 DRAW_INTERVAL_MS = 33
+TIMELINE_FRAMES = 600
 SHUTDOWN_TIMEOUT_MS = 3000
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
 
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, config: TrainConfig, compare: bool = False,
-                 autostart: bool = False, worker_thread: WorkerThread | None = None):
+                 autostart: bool = False, worker_thread: WorkerThread | None = None,
+                 recording: Recording | None = None):
         super().__init__()
         self.settings = settings
         self.setWindowTitle("cl-viz — center loss, live")
@@ -36,6 +48,9 @@ class MainWindow(QMainWindow):
         self.running = False
         self.latest: Frame | None = None
         self._drawn: Frame | None = None
+        self.timeline = Timeline(TIMELINE_FRAMES)
+        self.scrub_index: int | None = None  # None: live
+        self.recording: Recording | None = None  # set while replaying a file
         self._pending_divergence_lr: float | None = None
         self.base_config = config  # fields without a control (data folder, probe size) come from here
         self._build_ui()
@@ -44,15 +59,19 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self._connect()
         self._install_shortcuts()
+        build_menus(self)
         self.draw_timer = QTimer(self)
         self.draw_timer.setInterval(DRAW_INTERVAL_MS)
         self.draw_timer.timeout.connect(self.draw_latest)
         self.draw_timer.start()
         self.plot.setFocus()
         self.worker_thread.start()
-        self.request_reset()
-        if autostart:
-            self.worker.start()
+        if recording is not None:
+            self.show_recording(recording)
+        else:
+            self.request_reset()
+            if autostart:
+                self.worker.start()
 
     # ----- layout -------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -74,7 +93,11 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.banner)
+        self.presentation_strip = PresentationStrip()
+        left_layout.addWidget(self.presentation_strip)
         left_layout.addWidget(self.graphs_splitter, 1)
+        self.timeline_bar = TimelineBar()
+        left_layout.addWidget(self.timeline_bar)
         self.controls = ControlPanel()
         self.controls.layout().insertWidget(1, self.metrics.table)
         scroll = QScrollArea()
@@ -109,12 +132,19 @@ class MainWindow(QMainWindow):
         self.controls.defaults_clicked.connect(self.restore_defaults)
         self.controls.view_changed.connect(self.on_view_changed)
         self.banner.action_clicked.connect(self.on_banner_action)
+        strip = self.presentation_strip
+        strip.play_clicked.connect(self.toggle_running)
+        strip.step_clicked.connect(self.single_step)
+        strip.reset_clicked.connect(self.request_reset)
+        strip.lambda_changed.connect(self.on_strip_lambda)
+        strip.theme_changed.connect(self.set_theme)
+        self.timeline_bar.scrubbed.connect(self.on_scrubbed)
+        self.timeline_bar.live_requested.connect(self.go_live)
         for plot in (self.plot, self.comparison_plot):
             plot.axis_mode_changed.connect(self.on_plot_axis_mode)
 
     def _install_shortcuts(self) -> None:
-        for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step),
-                           ("R", self.request_reset), ("F11", self.toggle_fullscreen), ("Ctrl+Q", self.close)):
+        for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step), ("R", self.request_reset)):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
@@ -122,20 +152,27 @@ class MainWindow(QMainWindow):
     # ----- commands -----------------------------------------------------------------------
     @Slot()
     def toggle_running(self) -> None:
+        if self.recording is not None:
+            return  # a replay has nothing to train; R returns to live training
         if self.running:
             self.worker.pause()
         else:
             self.banner.hide()
+            self.go_live()
             self.worker.start()
 
     @Slot()
     def single_step(self) -> None:
-        self.worker.single_step()  # the worker's methods are thread-safe; never connect a signal to them
+        if self.recording is None:
+            self.go_live()
+            self.worker.single_step()  # the worker's methods are thread-safe; never connect a signal to them
 
     @Slot()
     def request_reset(self) -> None:
         config, compare = self.controls.config(self._base_config()), self.controls.compare.isChecked()
         self.banner.hide()
+        self.recording = None
+        self.controls.setEnabled(True)
         self.worker.reset(config, compare)
 
     @Slot(dict)
@@ -143,12 +180,54 @@ class MainWindow(QMainWindow):
         self.worker.set_live(**changes)
         if "lam" in changes:
             self._update_titles(changes["lam"])
+            self.presentation_strip.set_lambda(changes["lam"])
 
     @Slot()
     def restore_defaults(self) -> None:
         self.controls.set_config(APP_DEFAULTS, False)
         self._apply_view(DEFAULT_VIEW)
         self.worker.set_live(lam=APP_DEFAULTS.lam, alpha=APP_DEFAULTS.alpha, lr=APP_DEFAULTS.lr)
+
+    @Slot(float)
+    def on_strip_lambda(self, value: float) -> None:
+        self.controls.lam.set_value(value)
+        self.on_live_changed({"lam": value})
+
+    @Slot()
+    def toggle_presentation(self) -> None:
+        """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
+        presenting = not self.presentation_strip.isVisible()
+        self.presentation_strip.setVisible(presenting)
+        self.splitter.widget(1).setVisible(not presenting)  # the control panel
+        self.metrics.graphs.setVisible(not presenting)
+        self.timeline_bar.setVisible(not presenting)
+        self.statusBar().setVisible(not presenting)
+        self.menuBar().setVisible(not presenting)
+        font = QApplication.font()
+        base = self._normal_font_size = getattr(self, "_normal_font_size", font.pointSizeF())
+        font.setPointSizeF(base * FONT_SCALE if presenting else base)
+        QApplication.setFont(font)
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_marker_scale(MARKER_SCALE if presenting else 1.0)
+        self.set_theme(self.presentation_strip.theme.currentData() if presenting else "light")
+        self.presentation_strip.set_lambda(self.controls.lam.value())
+        if self.latest is not None:
+            self.presentation_strip.show_losses(self.latest.primary)
+        self.presentation_action.setChecked(presenting)
+        self.showFullScreen() if presenting else self.showNormal()
+
+    @Slot(str)
+    def set_theme(self, name: str) -> None:
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_theme(name)
+
+    def apply_preset(self, preset) -> None:
+        """Set the controls as the lesson says, hide what it hides, and reset."""
+        self.controls.set_config(preset.config, preset.compare)
+        self.controls.set_hidden(preset.hide)
+        self.base_config = preset.config
+        self.request_reset()
+        self.banner.show_message(f"<b>{preset.title}</b> — {preset.description}")
 
     @Slot()
     def toggle_fullscreen(self) -> None:
@@ -168,8 +247,12 @@ class MainWindow(QMainWindow):
     # ----- events from the worker ---------------------------------------------------------
     @Slot(object)
     def on_run_ready(self, info: RunInfo) -> None:
+        if self.recording is not None:
+            return  # a reset started before a file was opened: keep showing the file
         self.info = info
         self.latest = self._drawn = None
+        self.timeline.clear()
+        self.scrub_index = None
         for plot in (self.plot, self.comparison_plot):
             plot.set_classes(info.class_names)
         self.comparison_plot.setVisible(info.compare)
@@ -189,13 +272,17 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_frame(self, frame: Frame) -> None:
         """Keep only the newest frame; the draw timer paints it."""
+        if self.recording is not None:
+            return
         self.latest = frame
+        self.timeline.append(frame)
         self.metrics.add_frame(frame)
 
     @Slot(str)
     def on_state_changed(self, state: str) -> None:
         self.running = state == "running"
         self.controls.set_running(self.running)
+        self.presentation_strip.set_running(self.running)
         if self.running:
             self.statusBar().clearMessage()
         if state == "loading":
@@ -221,9 +308,16 @@ class MainWindow(QMainWindow):
             action=f"Continue with learning rate {lower:g}")
 
     # ----- drawing ------------------------------------------------------------------------
+    def shown_frame(self) -> Frame | None:
+        """The frame on screen: the newest one, or the one picked on the timeline."""
+        if self.scrub_index is not None and self.scrub_index < len(self.timeline):
+            return self.timeline[self.scrub_index]
+        return self.latest
+
     @Slot()
     def draw_latest(self) -> None:
-        frame = self.latest
+        self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
+        frame = self.shown_frame()
         if frame is None or frame is self._drawn:
             return
         self._drawn = frame
@@ -237,6 +331,9 @@ class MainWindow(QMainWindow):
                 plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
         self.metrics.refresh()
         self._update_status(frame)
+        if self.presentation_strip.isVisible():
+            self.presentation_strip.show_losses(frame.primary)
+        self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
 
     def _update_status(self, frame: Frame) -> None:
         self.status["step"].setText(f"step {frame.step:,}")
@@ -247,6 +344,93 @@ class MainWindow(QMainWindow):
         elif not self.running:
             self.status["speed"].setText("paused")
             self.status["images"].setText("")
+
+    # ----- timeline and recordings ------------------------------------------------------
+    @Slot(int)
+    def on_scrubbed(self, index: int) -> None:
+        self.scrub_index = index
+
+    @Slot()
+    def go_live(self) -> None:
+        self.scrub_index = None
+
+    def show_recording(self, recording: Recording) -> None:
+        """Replay a recorded run: the worker pauses, the timeline holds the file's frames."""
+        self.worker.pause()
+        self.recording = recording
+        frames = recording.frames
+        compare = recording.compare
+        self.info = RunInfo(
+            config=TrainConfig.from_dict(recording.config) if recording.config else self.base_config,
+            compare=compare, dataset_name=recording.dataset or "recording", dataset_source=recording.created_by,
+            class_names=recording.class_names, device="recorded", train_size=0,
+            probe_size=len(frames[0].primary.labels), batch_size=0, steps_per_epoch=1,
+            probe_images=recording.probe_images)
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_classes(recording.class_names)
+        self.comparison_plot.setVisible(compare)
+        self._link_axes(self.controls.link_axes.isChecked())
+        self._update_titles(frames[-1].primary.lam)
+        self.timeline = Timeline.from_frames(frames, max(TIMELINE_FRAMES, len(frames)))
+        self.metrics.clear(compare)
+        for frame in frames:
+            self.metrics.add_frame(frame)
+        self.latest, self._drawn, self.scrub_index = frames[-1], None, None
+        self.controls.setEnabled(False)
+        self.status["dataset"].setText(f"replay: {self.info.dataset_name}, {len(frames)} frames")
+        self.status["device"].setText(recording.created_by)
+        self.banner.show_message(f"Replaying a recording ({len(frames)} frames, steps {frames[0].step:,}–"
+                                 f"{frames[-1].step:,}). Drag the timeline to play it back; press R to return "
+                                 f"to live training.")
+
+    @Slot()
+    def open_recording_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recording", "", f"cl-viz recordings (*{SUFFIX})")
+        if path:
+            self.open_recording(path)
+
+    def open_recording(self, path: str) -> bool:
+        try:
+            recording = load_recording(path)
+        except ClVizError as error:
+            QMessageBox.warning(self, "cl-viz: cannot open the recording", str(error))
+            return False
+        self.show_recording(recording)
+        return True
+
+    @Slot()
+    def save_recording_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run as a recording", f"run{SUFFIX}",
+                                              f"cl-viz recordings (*{SUFFIX})")
+        if path:
+            self.save_recording(path if path.endswith(SUFFIX) else path + SUFFIX)
+
+    def save_recording(self, path: str) -> bool:
+        info = self.info
+        try:
+            save_recording(path, Recording(list(self.timeline), info.class_names if info else (),
+                                           info.config.to_dict() if info else {},
+                                           info.dataset_name if info else "",
+                                           info.probe_images if info else None))
+        except (ClVizError, OSError) as error:
+            QMessageBox.warning(self, "cl-viz: cannot save the recording", str(error))
+            return False
+        self.statusBar().showMessage(f"Saved {len(self.timeline)} frames to {path}", 8000)
+        return True
+
+    @Slot()
+    def open_export_dialog(self) -> None:
+        if self.info is None or not len(self.timeline):
+            self.statusBar().showMessage("Nothing to export yet.", 5000)
+            return
+        ExportDialog(self, self.timeline, self.info.class_names, self.plots).open()
+
+    @Slot()
+    def open_grid(self) -> None:
+        config = self.controls.config(self._base_config())
+        self.grid_window = GridWindow(config, parent=None)
+        self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.grid_window.show()
 
     def _update_titles(self, lam: float) -> None:
         self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
@@ -310,6 +494,9 @@ class MainWindow(QMainWindow):
         return self.worker_thread.shutdown(SHUTDOWN_TIMEOUT_MS)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        grid = getattr(self, "grid_window", None)
+        if grid is not None and shiboken6.isValid(grid):
+            grid.close()
         self.save_settings()
         if not self.shutdown():
             # Only a dataset download can hold the worker this long; a QThread destroyed while
