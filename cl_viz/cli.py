@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Train one network per λ from the same start on the same batches, "
                                              "then draw them side by side on one scale with the app's plots.")
     add_figure_arguments(figure)
+    replay = commands.add_parser("replay", help="open a recorded run (.clviz) in the app",
+                                 description="Play back a run recorded by `cl-viz train --record` or File > Save.")
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", metavar="FILE.clviz", help="the recording")
+    source.add_argument("--example", metavar="NAME", help="one of the recordings shipped with cl-viz")
     return parser
 
 
@@ -80,6 +85,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--eval-every", type=int, default=100, metavar="N",
                      help="embed the probe set and record metrics every N steps (default: 100)")
     run.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint.pt")
+    run.add_argument("--compare", action="store_true",
+                     help="also train a softmax-only twin (λ = 0) in lockstep; recorded beside the run")
     run.add_argument("--record", metavar="FILE.clviz", help="also record the run for `cl-viz replay`")
     run.add_argument("--record-every", type=int, default=5, metavar="N",
                      help="record a frame every N steps (default: 5; at most 600 frames are kept, evenly thinned)")
@@ -92,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         from cl_viz.train_command import run_train
 
         return run_train(args)
+    if args.command == "replay":
+        from cl_viz.qt.launch import run_replay
+
+        return run_replay(args)
     if args.command == "figure":
         from cl_viz.figure_command import run_figure
 

@@ -18,10 +18,10 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.session import TrainingSession
+from cl_viz.core.session import TrainingSession  # noqa: F401 (type of LockstepRun.primary)
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
-from cl_viz.core.runner import Frame
+from cl_viz.core.runner import LockstepRun
 from cl_viz.core.timeline import Timeline
 from cl_viz.progress import Progress
 
@@ -61,7 +61,8 @@ def _train(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
     dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
-    session = TrainingSession(config, dataset)
+    run = LockstepRun(config, args.compare, dataset)
+    session = run.primary
     if checkpoint:
         session.load_state_dict(checkpoint)
     total_steps = _total_steps(args, session)
@@ -69,14 +70,16 @@ def _train(args: argparse.Namespace) -> int:
     _print_header(session, total_steps, out)
 
     history: list[dict] = []
-    recorder = Recorder(session, args.record, args.record_every) if args.record else None
+    if args.compare and checkpoint:
+        raise ClVizError("--compare starts both runs from scratch; it cannot be combined with --resume")
+    recorder = Recorder(run, args.record, args.record_every) if args.record else None
     progress = Progress(total_steps, session.batch_size, start_step=session.step)
     started = time.perf_counter()
     start_step = session.step
     if recorder:
         recorder.capture(progress.steps_per_second(session.step))
     while session.step < total_steps:
-        session.train_step()
+        run.train_step()
         if recorder and (session.step % recorder.every == 0 or session.step == total_steps):
             recorder.capture(progress.steps_per_second(session.step))
         if session.step % args.eval_every == 0 or session.step == total_steps:
@@ -99,18 +102,18 @@ def _train(args: argparse.Namespace) -> int:
 class Recorder:
     """Frames of a headless run for `cl-viz replay` (with --compare: a softmax-only twin in lockstep)."""
 
-    def __init__(self, session: TrainingSession, path: str, every: int):
+    def __init__(self, run: LockstepRun, path: str, every: int):
         if every < 1:
             raise ClVizError(f"--record-every must be ≥ 1, got {every}")
         if not path.endswith(SUFFIX):
             raise ClVizError(f"--record must name a {SUFFIX} file, got {path!r}")
-        self.session, self.path, self.every = session, path, every
+        self.run, self.session, self.path, self.every = run, run.primary, path, every
         self.timeline = Timeline(capacity=RECORD_CAPACITY)
 
     def capture(self, steps_per_second: float) -> None:
-        snapshot = self.session.snapshot(include_batch=False)
-        if snapshot.is_finite:
-            self.timeline.append(Frame(snapshot, None, steps_per_second, steps_per_second * self.session.batch_size))
+        frame = self.run.frame(steps_per_second, include_batch=False)
+        if frame.is_finite:
+            self.timeline.append(frame)
 
     def save(self):
         dataset = self.session.dataset

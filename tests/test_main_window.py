@@ -21,7 +21,7 @@ def open_window(qtbot, settings, small_config):
 
     def open_(config=small_config, compare=False, **kwargs):
         worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
-        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=30000):
+        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
             window = MainWindow(settings, config, compare, worker_thread=worker_thread, **kwargs)
             qtbot.addWidget(window)
             window.show()

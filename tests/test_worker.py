@@ -63,7 +63,7 @@ def test_pause_stops_steps(qtbot, ready):
 def test_comparison_runs_start_from_identical_features(qtbot, worker_thread, small_config):
     worker, events = worker_thread.worker, worker_thread.events
     with qtbot.waitSignal(events.frame_ready, timeout=30000) as first:
-        worker.reset(small_config, compare=True)
+        worker.reset(small_config, True)
     frame = first.args[0]
     assert frame.comparison is not None and frame.comparison.lam == 0.0
     assert (frame.primary.features == frame.comparison.features).all()

@@ -135,7 +135,7 @@ class TrainingSession:
             self._apply_learning_rate()
         features, logits = self.model(images)
         loss_softmax = F.cross_entropy(logits, labels)
-        total = self._total_loss(features, labels, loss_softmax)
+        total, loss_center = self._total_loss(features, labels, loss_softmax)
         self.optimizer.zero_grad(set_to_none=True)
         if self.center_optimizer is not None:
             self.center_optimizer.zero_grad(set_to_none=True)
@@ -147,15 +147,18 @@ class TrainingSession:
         else:
             self.center_loss.update_centers(features, labels)
         self._last_batch = {"features": features.detach(), "logits": logits.detach(), "labels": labels,
-                            "loss_softmax": loss_softmax.detach()}
+                            "loss_softmax": loss_softmax.detach(), "loss_center": loss_center.detach()}
         self.step += 1
 
-    def _total_loss(self, features, labels, loss_softmax) -> torch.Tensor:
+    def _total_loss(self, features, labels, loss_softmax) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss to back-propagate, and L_C against the centers before this step's update."""
         lam, softmax_weight = self.config.lam, self.config.softmax_weight
         total = loss_softmax if softmax_weight == 1 else softmax_weight * loss_softmax
         if lam > 0:
-            total = total + lam * self.center_loss(features, labels)
-        return total
+            loss_center = self.center_loss(features, labels)
+            return total + lam * loss_center, loss_center
+        with torch.no_grad():
+            return total, self.center_loss(features, labels)
 
     # ----- observing ----------------------------------------------------------------------
     @torch.inference_mode()
@@ -207,7 +210,7 @@ class TrainingSession:
                     "loss_total": float("nan"), "batch_accuracy": float("nan")}
         batch = self._last_batch
         loss_softmax = float(batch["loss_softmax"])
-        loss_center = float(self.center_loss(batch["features"], batch["labels"]))
+        loss_center = float(batch["loss_center"])
         accuracy = float((batch["logits"].argmax(1) == batch["labels"]).float().mean())
         total = self.config.softmax_weight * loss_softmax + self.config.lam * loss_center
         return {"loss_softmax": loss_softmax, "loss_center": loss_center, "loss_total": total,

@@ -19,7 +19,24 @@ def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namesp
     return saved.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_replay(args: argparse.Namespace) -> int:
+    """Check the file before any window opens: a bad one is one line on stderr and status 2."""
+    from cl_viz.core.examples import find_example
+    from cl_viz.core.recording import load_recording
+
+    try:
+        path = find_example(args.example).path if args.example else args.file
+        recording = load_recording(path)
+    except ClVizError as error:
+        print(f"cl-viz replay: error: {error}", file=sys.stderr)
+        return 2
+    for name in ("dataset", "data_dir", "model", "lam", "alpha", "lr", "device", "seed"):
+        setattr(args, name, None)
+    args.compare = args.autostart = False
+    return run_app(args, recording)
+
+
+def run_app(args: argparse.Namespace, recording=None) -> int:
     import pyqtgraph as pg
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -37,7 +54,7 @@ def run_app(args: argparse.Namespace) -> int:
     except ClVizError as error:
         print(f"cl-viz: error: {error}", file=sys.stderr)
         return 2
-    window = MainWindow(settings, config, compare, autostart=args.autostart)
+    window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording)
     window.show()
     # Ctrl+C in the terminal closes the window like Ctrl+Q (the 30 fps draw timer lets Python see it).
     signal.signal(signal.SIGINT, lambda *_: window.close())

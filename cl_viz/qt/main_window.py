@@ -8,33 +8,30 @@ import sys
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 import shiboken6
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QLayout, QMainWindow, QMessageBox, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from cl_viz.core.config import TrainConfig
-from cl_viz.core.errors import ClVizError
-from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
+from cl_viz.core.recording import Recording
 from cl_viz.core.runner import Frame, RunInfo
 from cl_viz.core.timeline import Timeline
 from cl_viz.qt.banner import Banner
 from cl_viz.qt.control_panel import ControlPanel
-from cl_viz.qt.export_dialog import ExportDialog
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.grid_window import GridWindow
 from cl_viz.qt.menus import build_menus
 from cl_viz.qt.metrics_panel import MetricsPanel
-from cl_viz.qt.presentation import FONT_SCALE, MARKER_SCALE, PresentationStrip
+from cl_viz.qt.presentation import PresentationMixin, PresentationStrip
 from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.timeline_bar import TimelineBar
+from cl_viz.qt.window_recordings import TIMELINE_FRAMES, RecordingsMixin
 from cl_viz.qt.worker import Divergence, WorkerThread
 
 DRAW_INTERVAL_MS = 33
-TIMELINE_FRAMES = 600
 SHUTDOWN_TIMEOUT_MS = 3000
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
     def __init__(self, settings: QSettings, config: TrainConfig, compare: bool = False,
                  autostart: bool = False, worker_thread: WorkerThread | None = None,
                  recording: Recording | None = None):
@@ -188,39 +185,6 @@ class MainWindow(QMainWindow):
         self._apply_view(DEFAULT_VIEW)
         self.worker.set_live(lam=APP_DEFAULTS.lam, alpha=APP_DEFAULTS.alpha, lr=APP_DEFAULTS.lr)
 
-    @Slot(float)
-    def on_strip_lambda(self, value: float) -> None:
-        self.controls.lam.set_value(value)
-        self.on_live_changed({"lam": value})
-
-    @Slot()
-    def toggle_presentation(self) -> None:
-        """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
-        presenting = not self.presentation_strip.isVisible()
-        self.presentation_strip.setVisible(presenting)
-        self.splitter.widget(1).setVisible(not presenting)  # the control panel
-        self.metrics.graphs.setVisible(not presenting)
-        self.timeline_bar.setVisible(not presenting)
-        self.statusBar().setVisible(not presenting)
-        self.menuBar().setVisible(not presenting)
-        font = QApplication.font()
-        base = self._normal_font_size = getattr(self, "_normal_font_size", font.pointSizeF())
-        font.setPointSizeF(base * FONT_SCALE if presenting else base)
-        QApplication.setFont(font)
-        for plot in (self.plot, self.comparison_plot):
-            plot.set_marker_scale(MARKER_SCALE if presenting else 1.0)
-        self.set_theme(self.presentation_strip.theme.currentData() if presenting else "light")
-        self.presentation_strip.set_lambda(self.controls.lam.value())
-        if self.latest is not None:
-            self.presentation_strip.show_losses(self.latest.primary)
-        self.presentation_action.setChecked(presenting)
-        self.showFullScreen() if presenting else self.showNormal()
-
-    @Slot(str)
-    def set_theme(self, name: str) -> None:
-        for plot in (self.plot, self.comparison_plot):
-            plot.set_theme(name)
-
     def apply_preset(self, preset) -> None:
         """Set the controls as the lesson says, hide what it hides, and reset."""
         self.controls.set_config(preset.config, preset.compare)
@@ -344,86 +308,6 @@ class MainWindow(QMainWindow):
         elif not self.running:
             self.status["speed"].setText("paused")
             self.status["images"].setText("")
-
-    # ----- timeline and recordings ------------------------------------------------------
-    @Slot(int)
-    def on_scrubbed(self, index: int) -> None:
-        self.scrub_index = index
-
-    @Slot()
-    def go_live(self) -> None:
-        self.scrub_index = None
-
-    def show_recording(self, recording: Recording) -> None:
-        """Replay a recorded run: the worker pauses, the timeline holds the file's frames."""
-        self.worker.pause()
-        self.recording = recording
-        frames = recording.frames
-        compare = recording.compare
-        self.info = RunInfo(
-            config=TrainConfig.from_dict(recording.config) if recording.config else self.base_config,
-            compare=compare, dataset_name=recording.dataset or "recording", dataset_source=recording.created_by,
-            class_names=recording.class_names, device="recorded", train_size=0,
-            probe_size=len(frames[0].primary.labels), batch_size=0, steps_per_epoch=1,
-            probe_images=recording.probe_images)
-        for plot in (self.plot, self.comparison_plot):
-            plot.set_classes(recording.class_names)
-        self.comparison_plot.setVisible(compare)
-        self._link_axes(self.controls.link_axes.isChecked())
-        self._update_titles(frames[-1].primary.lam)
-        self.timeline = Timeline.from_frames(frames, max(TIMELINE_FRAMES, len(frames)))
-        self.metrics.clear(compare)
-        for frame in frames:
-            self.metrics.add_frame(frame)
-        self.latest, self._drawn, self.scrub_index = frames[-1], None, None
-        self.controls.setEnabled(False)
-        self.status["dataset"].setText(f"replay: {self.info.dataset_name}, {len(frames)} frames")
-        self.status["device"].setText(recording.created_by)
-        self.banner.show_message(f"Replaying a recording ({len(frames)} frames, steps {frames[0].step:,}–"
-                                 f"{frames[-1].step:,}). Drag the timeline to play it back; press R to return "
-                                 f"to live training.")
-
-    @Slot()
-    def open_recording_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a recording", "", f"cl-viz recordings (*{SUFFIX})")
-        if path:
-            self.open_recording(path)
-
-    def open_recording(self, path: str) -> bool:
-        try:
-            recording = load_recording(path)
-        except ClVizError as error:
-            QMessageBox.warning(self, "cl-viz: cannot open the recording", str(error))
-            return False
-        self.show_recording(recording)
-        return True
-
-    @Slot()
-    def save_recording_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the run as a recording", f"run{SUFFIX}",
-                                              f"cl-viz recordings (*{SUFFIX})")
-        if path:
-            self.save_recording(path if path.endswith(SUFFIX) else path + SUFFIX)
-
-    def save_recording(self, path: str) -> bool:
-        info = self.info
-        try:
-            save_recording(path, Recording(list(self.timeline), info.class_names if info else (),
-                                           info.config.to_dict() if info else {},
-                                           info.dataset_name if info else "",
-                                           info.probe_images if info else None))
-        except (ClVizError, OSError) as error:
-            QMessageBox.warning(self, "cl-viz: cannot save the recording", str(error))
-            return False
-        self.statusBar().showMessage(f"Saved {len(self.timeline)} frames to {path}", 8000)
-        return True
-
-    @Slot()
-    def open_export_dialog(self) -> None:
-        if self.info is None or not len(self.timeline):
-            self.statusBar().showMessage("Nothing to export yet.", 5000)
-            return
-        ExportDialog(self, self.timeline, self.info.class_names, self.plots).open()
 
     @Slot()
     def open_grid(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.sliders import ValueSlider
@@ -71,3 +71,41 @@ class PresentationStrip(QWidget):
     @Slot(int)
     def _on_theme(self, _index: int) -> None:
         self.theme_changed.emit(self.theme.currentData())
+
+
+class PresentationMixin:
+    """Mixed into MainWindow: entering and leaving presentation mode."""
+
+    @Slot(float)
+    def on_strip_lambda(self, value: float) -> None:
+        self.controls.lam.set_value(value)
+        self.on_live_changed({"lam": value})
+
+    @Slot()
+    def toggle_presentation(self) -> None:
+        """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
+        presenting = not self.presentation_strip.isVisible()
+        self.presentation_strip.setVisible(presenting)
+        self.splitter.widget(1).setVisible(not presenting)  # the control panel
+        self.metrics.graphs.setVisible(not presenting)
+        self.timeline_bar.setVisible(not presenting)
+        self.statusBar().setVisible(not presenting)
+        self.menuBar().setVisible(not presenting)
+        font = QApplication.font()
+        base = self._normal_font_size = getattr(self, "_normal_font_size", font.pointSizeF())
+        font.setPointSizeF(base * FONT_SCALE if presenting else base)
+        QApplication.setFont(font)
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_marker_scale(MARKER_SCALE if presenting else 1.0)
+        self.set_theme(self.presentation_strip.theme.currentData() if presenting else "light")
+        self.presentation_strip.set_lambda(self.controls.lam.value())
+        if self.latest is not None:
+            self.presentation_strip.show_losses(self.latest.primary)
+        self.presentation_action.setChecked(presenting)
+        self.showFullScreen() if presenting else self.showNormal()
+
+    @Slot(str)
+    def set_theme(self, name: str) -> None:
+        for plot in (self.plot, self.comparison_plot):
+            plot.set_theme(name)
+

@@ -1,0 +1,102 @@
+"""Timeline, recordings and replay, presentation mode and lesson presets in the main window."""
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from cl_viz.core.recording import load_recording
+from cl_viz.qt.main_window import MainWindow
+from cl_viz.qt.worker import TrainingWorker, WorkerThread
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, small_config):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
+    with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
+        window = MainWindow(settings, small_config, compare=True, worker_thread=worker_thread)
+        qtbot.addWidget(window)
+        window.show()
+    yield window
+    window.close()
+    assert not window.worker_thread.thread.isRunning()
+
+
+def train_steps(qtbot, window, steps):
+    for _ in range(steps):
+        with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=10000):
+            window.single_step()
+
+
+def test_scrubbing_shows_an_earlier_frame_while_training_goes_on(qtbot, window):
+    train_steps(qtbot, window, 3)
+    assert window.timeline.steps == [0, 1, 2, 3]
+    window.timeline_bar.slider.setValue(1)  # as a user's click on the slider would
+    window.timeline_bar.scrubbed.emit(1)
+    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 1, timeout=5000)
+    with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=10000):
+        window.worker.single_step()  # training goes on behind the scrubbed view
+    window.draw_latest()
+    assert window.shown_frame().step == 1 and window.latest.step == 4
+    assert "past" in window.timeline_bar.label.text()
+    window.timeline_bar.live.click()
+    qtbot.waitUntil(lambda: window._drawn.step == 4, timeout=5000)
+
+
+def test_save_then_replay_a_recording(qtbot, window, tmp_path):
+    train_steps(qtbot, window, 2)
+    path = tmp_path / "run.clviz"
+    assert window.save_recording(str(path))
+    recording = load_recording(path)
+    assert [f.step for f in recording.frames] == [0, 1, 2] and recording.compare
+    assert recording.probe_images.shape == (100, 28, 28)
+    assert window.open_recording(str(path))
+    assert window.recording is not None and not window.controls.isEnabled()
+    assert window.banner.isVisible() and "Replaying" in window.banner.text.text()
+    window.timeline_bar.scrubbed.emit(0)
+    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 0, timeout=5000)
+    with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
+        window.request_reset()  # R: back to live training
+    assert window.recording is None and window.controls.isEnabled()
+
+
+def test_a_bad_file_shows_a_dialog_and_keeps_the_current_run(qtbot, window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    bogus = tmp_path / "bogus.clviz"
+    bogus.write_text("not a recording")
+    before = window.info
+    assert not window.open_recording(str(bogus))
+    assert shown and "not a cl-viz recording" in shown[0]
+    assert window.recording is None and window.info is before
+
+
+def test_presentation_mode_enlarges_and_simplifies(qtbot, window):
+    window.toggle_presentation()
+    assert window.presentation_strip.isVisible() and not window.metrics.graphs.isVisible()
+    assert not window.splitter.widget(1).isVisible() and window.plot._scale > 1
+    assert "L = L<sub>S</sub> + λ·L<sub>C</sub>" in window.presentation_strip.formula.text()
+    window.presentation_strip.lam.box.setValue(0.05)
+    assert window.controls.lam.value() == 0.05
+    window.presentation_strip.theme.setCurrentIndex(1)
+    assert window.plot.theme == "dark"
+    window.toggle_presentation()
+    assert not window.presentation_strip.isVisible() and window.splitter.widget(1).isVisible()
+    assert window.plot._scale == 1.0
+
+
+def test_menus_carry_the_shortcuts(window):
+    shortcuts = {action.shortcut().toString() for action in window.actions()}
+    assert {"Ctrl+O", "Ctrl+S", "Ctrl+E", "F5", "F11", "Ctrl+G", "Ctrl+Q"} <= shortcuts
+
+
+def test_replay_command_rejects_a_bad_file_before_any_window(tmp_path):
+    bogus = tmp_path / "x.clviz"
+    bogus.write_bytes(b"PK\x03\x04 truncated")
+    result = subprocess.run([sys.executable, "-m", "cl_viz", "replay", str(bogus)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "not a cl-viz recording" in result.stderr
