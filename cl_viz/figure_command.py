@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.grid import GRID_LR
 from cl_viz.progress import Progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -23,7 +24,8 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
     parser.add_argument("--model", default="tiny", help="lenet++, seed or tiny (default: tiny)")
     parser.add_argument("--alpha", type=float, default=0.5, help="center learning rate α (default: 0.5)")
-    parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default: 0.05)")
+    parser.add_argument("--lr", type=float, default=GRID_LR,
+                        help=f"learning rate (default: {GRID_LR}; λ = 0.1 diverges at 0.05 on digits)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     parser.add_argument("--size", default="1500x900", metavar="WxH", help="image size in pixels (default: 1500x900)")

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMainWindow, QPushButt
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.grid import DEFAULT_LAMBDAS, GridFrame, LambdaGridRun, parse_lambdas
+from cl_viz.core.grid import DEFAULT_LAMBDAS, GRID_LR, GridFrame, LambdaGridRun, parse_lambdas
 from cl_viz.core.runner import RunInfo
 from cl_viz.qt.banner import Banner
 from cl_viz.qt.lambda_grid import LambdaGridView
@@ -22,7 +22,7 @@ class GridWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("cl-viz — λ grid (Wen et al., Fig. 3)")
         self.resize(1500, 900)
-        self.config = config
+        self.config = config.replace(lr=min(config.lr, GRID_LR))
         self.lambdas = parse_lambdas(lambdas)
         self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=LambdaGridRun))
         self.worker = self.worker_thread.worker
