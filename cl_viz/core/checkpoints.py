@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.files import first_line, write_atomically
 
 FORMAT = "cl-viz-checkpoint"
 VERSION = 1
@@ -18,17 +18,7 @@ REQUIRED_KEYS = ("config", "step", "model", "centers", "optimizer")
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """Write `state` (a session's state_dict) so that a crash never leaves a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save({"format": FORMAT, "version": VERSION, **state}, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda file: torch.save({"format": FORMAT, "version": VERSION, **state}, file))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
@@ -39,7 +29,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch.load raises many types on foreign bytes; all mean "not ours"
-        raise ClVizError(f"{path} is not a cl-viz checkpoint (it could not be read: {_first_line(error)})") from None
+        raise ClVizError(f"{path} is not a cl-viz checkpoint (it could not be read: {first_line(error)})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ClVizError(f"{path} is not a cl-viz checkpoint")
     if state.get("version") != VERSION:
@@ -50,8 +40,3 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise ClVizError(f"{path} is an incomplete cl-viz checkpoint (missing {', '.join(missing)})")
     state["config"] = TrainConfig.from_dict(state["config"])
     return state
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:160] if text else type(error).__name__

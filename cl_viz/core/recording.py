@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from cl_viz import __version__
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.files import first_line, write_atomically
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot, frozen
@@ -57,16 +57,7 @@ def save_recording(path: str | os.PathLike, recording: Recording) -> Path:
     arrays["labels"] = recording.frames[0].primary.labels
     if recording.probe_images is not None:
         arrays["probe_images"] = np.asarray(recording.probe_images, dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez_compressed(file, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
 
 
 def load_recording(path: str | os.PathLike) -> Recording:
@@ -78,12 +69,12 @@ def load_recording(path: str | os.PathLike) -> Recording:
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise ClVizError(f"{path} is not a cl-viz recording (it could not be read: {_first_line(error)})") from None
+        raise ClVizError(f"{path} is not a cl-viz recording (it could not be read: {first_line(error)})") from None
     header = _read_header(path, arrays)
     try:
         frames = _unstack(arrays, header)
     except (KeyError, IndexError, ValueError) as error:
-        raise ClVizError(f"{path} is a damaged cl-viz recording ({_first_line(error)})") from None
+        raise ClVizError(f"{path} is a damaged cl-viz recording ({first_line(error)})") from None
     images = arrays.get("probe_images")
     return Recording(frames=frames, class_names=tuple(header["class_names"]), config=header.get("config", {}),
                      dataset=header.get("dataset", ""), probe_images=images,
@@ -162,8 +153,3 @@ def _snapshots(arrays: dict, run: str, labels: np.ndarray) -> list[Snapshot]:
             classifier_bias=None if biases is None else frozen(biases[t]),
             metrics=FeatureMetrics(**dict(zip(METRICS, metrics[t].tolist()))), losses_known=bool(known[t])))
     return snapshots
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:160] if text else type(error).__name__

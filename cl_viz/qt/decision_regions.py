@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.plot_geometry import map_to_device
+from cl_viz.qt.plot_items import ViewFillingItem
 from cl_viz.qt.plot_style import Theme, qcolor
 
 REGION_ALPHA = 48  # of 255: a tint, the points stay the figure
@@ -109,7 +110,7 @@ def arrow_tips(weight: np.ndarray, view_range: np.ndarray, fraction: float = ARR
     return weight * (fraction * radius / longest)
 
 
-class WeightArrowsItem(pg.GraphicsObject):
+class WeightArrowsItem(ViewFillingItem):
     """One arrow per class from the origin along its classifier row, in the class colour.
 
     Lengths follow the view (recomputed in paint from the visible rect, a few numbers), so zooming
@@ -136,14 +137,6 @@ class WeightArrowsItem(pg.GraphicsObject):
         if view_box is None or len(self._weight) == 0:
             return np.zeros((0, 2))
         return arrow_tips(self._weight, np.array(view_box.viewRange(), dtype=np.float64))
-
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
-        rect = self.viewRect()
-        return QtCore.QRectF() if rect is None else rect
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
-        self.prepareGeometryChange()
-        super().viewTransformChanged()
 
     def paint(self, painter, option, widget=None) -> None:
         tips = self.tips()

@@ -175,7 +175,19 @@ class CentersItem(pg.GraphicsObject):
         painter.drawStaticText(QtCore.QPointF(x + 4.0, chip.top() + 1.0), text)
 
 
-class GridItem(pg.GraphicsObject):
+class ViewFillingItem(pg.GraphicsObject):
+    """An item that paints over the whole visible view (grid lines, arrows scaled to the view)."""
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        rect = self.viewRect()
+        return QtCore.QRectF() if rect is None else rect
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
+        self.prepareGeometryChange()
+        super().viewTransformChanged()
+
+
+class GridItem(ViewFillingItem):
     """Major grid lines at the axes' tick values: 1 px, not antialiased.
 
     pyqtgraph's own grid (PlotItem.showGrid) draws every tick level into the axis pictures and
@@ -190,14 +202,6 @@ class GridItem(pg.GraphicsObject):
     def set_color(self, color: QtGui.QColor) -> None:
         self._pen = QtGui.QPen(color, 1.0)
         self.update()
-
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
-        rect = self.viewRect()
-        return QtCore.QRectF() if rect is None else rect
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
-        self.prepareGeometryChange()
-        super().viewTransformChanged()
 
     def _major_ticks(self, axis: pg.AxisItem, low: float, high: float, pixels: float) -> list[float]:
         levels = axis.tickValues(low, high, pixels)
