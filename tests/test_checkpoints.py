@@ -79,3 +79,13 @@ def test_truncated_checkpoint(tmp_path, small_config, digits):
     path.write_bytes(path.read_bytes()[:500])
     with pytest.raises(ClVizError, match="not a cl-viz checkpoint"):
         load_checkpoint(path)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, small_config, digits):
+    import os
+    import stat
+
+    path = save_checkpoint(TrainingSession(small_config, digits).state_dict(), tmp_path / "c.pt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

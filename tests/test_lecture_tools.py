@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -100,3 +101,19 @@ def test_replay_command_rejects_a_bad_file_before_any_window(tmp_path):
                             timeout=120)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "not a cl-viz recording" in result.stderr
+
+
+def test_a_lesson_preset_sets_the_controls_hides_advanced_ones_and_resets(qtbot, window):
+    from cl_viz.core.presets import list_presets
+
+    presets = list_presets()
+    assert len(presets) >= 8
+    preset = next(p for p in presets if p.hide) if any(p.hide for p in presets) else presets[0]
+    with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=90000):
+        window.apply_preset(replace(preset, config=preset.config.replace(model="tiny", probe_size=50)))
+    assert window.controls.lam.value() == preset.config.lam
+    assert window.controls.compare.isChecked() == preset.compare
+    assert preset.title in window.banner.text.text()
+    for name in preset.hide:
+        assert not getattr(window.controls, name).isVisibleTo(window.controls), name
+    assert window.lessons_menu.actions()

@@ -17,6 +17,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None])
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -28,3 +29,9 @@ def first_line(error: BaseException) -> str:
     """The gist of an exception, for one-line messages."""
     text = str(error).strip().splitlines()
     return text[0][:160] if text else type(error).__name__
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
