@@ -55,13 +55,15 @@ def test_save_then_replay_a_recording(qtbot, window, tmp_path):
     assert [f.step for f in recording.frames] == [0, 1, 2] and recording.compare
     assert recording.probe_images.shape == (100, 28, 28)
     assert window.open_recording(str(path))
-    assert window.recording is not None and not window.controls.isEnabled()
+    assert window.recording is not None and not window.controls.play.isEnabled()
+    assert window.controls.decision_regions.isEnabled()  # view options still work in a replay
+    assert window.comparison_plot.view_box.linkedView(0) is window.plot.view_box
     assert window.banner.isVisible() and "Replaying" in window.banner.text.text()
     window.timeline_bar.scrubbed.emit(0)
     qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 0, timeout=5000)
     with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
         window.request_reset()  # R: back to live training
-    assert window.recording is None and window.controls.isEnabled()
+    assert window.recording is None and window.controls.play.isEnabled()
 
 
 def test_a_bad_file_shows_a_dialog_and_keeps_the_current_run(qtbot, window, tmp_path, monkeypatch):

@@ -56,9 +56,9 @@ class ControlPanel(QWidget):
         super().__init__(parent)
         self._applied: tuple[TrainConfig, bool] | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(self._build_run_group())
-        layout.addWidget(self._build_loss_group())
-        layout.addWidget(self._build_setup_group())
+        self.training_groups = (self._build_run_group(), self._build_loss_group(), self._build_setup_group())
+        for group in self.training_groups:
+            layout.addWidget(group)
         layout.addWidget(self._build_view_group())
         self.restore_defaults = QPushButton("Restore defaults")
         self.restore_defaults.setToolTip("Put every control back to cl-viz's defaults (needs a reset).")
@@ -198,6 +198,12 @@ class ControlPanel(QWidget):
             return False
         config, compare = self._applied
         return bool(self.config(config).structural_changes(config)) or compare != self.compare.isChecked()
+
+    def set_training_enabled(self, enabled: bool) -> None:
+        """Off while a recording plays: nothing to train, but the view options still work."""
+        for group in self.training_groups:
+            group.setEnabled(enabled)
+        self.restore_defaults.setEnabled(enabled)
 
     def set_hidden(self, names) -> None:
         """Hide the rows of these controls (a lesson preset's advanced settings); others show."""

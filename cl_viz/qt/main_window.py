@@ -169,7 +169,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         config, compare = self.controls.config(self._base_config()), self.controls.compare.isChecked()
         self.banner.hide()
         self.recording = None
-        self.controls.setEnabled(True)
+        self.controls.set_training_enabled(True)
         self.worker.reset(config, compare)
 
     @Slot(dict)
@@ -295,7 +295,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
                 plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
         self.metrics.refresh()
         self._update_status(frame)
-        if self.presentation_strip.isVisible():
+        if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
         self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
 
@@ -350,7 +350,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         self.on_view_changed()
 
     def _link_axes(self, linked: bool) -> None:
-        linked = linked and self.comparison_plot.isVisible()
+        linked = linked and not self.comparison_plot.isHidden()
         target = self.plot.view_box if linked else None
         self.comparison_plot.view_box.setXLink(target)
         self.comparison_plot.view_box.setYLink(target)

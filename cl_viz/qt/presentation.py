@@ -84,7 +84,7 @@ class PresentationMixin:
     @Slot()
     def toggle_presentation(self) -> None:
         """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
-        presenting = not self.presentation_strip.isVisible()
+        presenting = self.presentation_strip.isHidden()
         self.presentation_strip.setVisible(presenting)
         self.splitter.widget(1).setVisible(not presenting)  # the control panel
         self.metrics.graphs.setVisible(not presenting)

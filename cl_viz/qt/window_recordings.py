@@ -48,7 +48,8 @@ class RecordingsMixin:
         for frame in frames:
             self.metrics.add_frame(frame)
         self.latest, self._drawn, self.scrub_index = frames[-1], None, None
-        self.controls.setEnabled(False)
+        self.controls.set_training_enabled(False)
+        self.statusBar().clearMessage()
         self.status["dataset"].setText(f"replay: {self.info.dataset_name}, {len(frames)} frames")
         self.status["device"].setText(recording.created_by)
         self.banner.show_message(f"Replaying a recording ({len(frames)} frames, steps {frames[0].step:,}–"
