@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = replay.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", metavar="FILE.clviz", help="the recording")
     source.add_argument("--example", metavar="NAME", help="one of the recordings shipped with cl-viz")
+    replay.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
     return parser
 
 
@@ -50,6 +51,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, help="random seed (weights and batch order)")
     group.add_argument("--compare", action="store_true", help="train a softmax-only run beside it")
     group.add_argument("--autostart", action="store_true", help="start training at once")
+    group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -56,6 +56,8 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
         return 2
     window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording)
     window.show()
+    if getattr(args, "present", False):
+        window.toggle_presentation()
     # Ctrl+C in the terminal closes the window like Ctrl+Q (the 30 fps draw timer lets Python see it).
     signal.signal(signal.SIGINT, lambda *_: window.close())
     return app.exec()

@@ -10,7 +10,7 @@ from cl_viz.qt.sliders import ValueSlider
 
 MARKER_SCALE = 1.8
 FONT_SCALE = 1.5
-THEMES = (("light", "High-contrast light"), ("dark", "High-contrast dark"))
+THEMES = (("light", "Light"), ("dark", "Dark"))
 
 
 class PresentationStrip(QWidget):

@@ -1,0 +1,241 @@
+"""Lesson presets: they load, they are validated, and each one produces the effect it names."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.presets import (PRESET_BASE, builtin_preset_dir, check_effect, list_presets, load_preset,
+                                 measure, scan_presets, user_preset_dir)
+from cl_viz.core.runner import LockstepRun
+from cl_viz.core.session import TrainingSession
+
+BUILTIN = ["01-softmax-only", "02-official-center-loss", "03-lambda-too-large", "04-center-loss-alone",
+           "05-frozen-centers", "06-relu-features", "07-ring-without-bias", "08-classifier-bias",
+           "09-lecture-notes"]
+SEED_MODEL_PRESET = "09-lecture-notes"  # its effect needs thousands of slow steps: only trained briefly here
+MINIMAL = 'title = "T"\ndescription = "One. Two."\n'
+
+
+@pytest.fixture(autouse=True)
+def empty_user_presets(tmp_path, monkeypatch):
+    folder = tmp_path / "user-presets"
+    monkeypatch.setenv("CL_VIZ_PRESETS", str(folder))
+    return folder
+
+
+class Runs:
+    """Trains each configuration once on digits and keeps its snapshots by step: presets that share a
+    run (softmax only is also the official preset's twin) share the cost."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.sessions = {}
+        self.snapshots = {}
+
+    def snapshot(self, config, step):
+        config = config.replace(dataset="digits", device="cpu", probe_size=200)
+        if (config, step) not in self.snapshots:
+            session = self.sessions.get(config)
+            if session is None or session.step > step:
+                session = self.sessions[config] = TrainingSession(config, self.dataset)
+            while session.step < step:
+                session.train_step()
+            self.snapshots[config, step] = session.snapshot(include_batch=False)
+        return self.snapshots[config, step]
+
+    def outcome(self, preset):
+        """Snapshots at the start and after expect.steps, with the softmax-only twin's when comparing."""
+        steps = preset.expect["steps"]
+        start = self.snapshot(preset.config, 0)
+        end = self.snapshot(preset.config, steps)
+        twin = self.snapshot(preset.config.replace(lam=0.0), steps) if preset.compare else None  # as LockstepRun
+        return start, end, twin
+
+
+@pytest.fixture(scope="module")
+def runs(digits):
+    return Runs(digits)
+
+
+@pytest.fixture(scope="module")
+def presets():
+    return {preset.name: preset for preset in list_presets(builtin_preset_dir())}
+
+
+def sentences(text):
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)
+
+
+# ----- the shipped presets ------------------------------------------------------------------------
+def test_every_builtin_preset_loads_in_order_with_a_checkable_effect(presets):
+    assert list(presets) == BUILTIN
+    assert [p.name for p in list_presets()] == BUILTIN  # merged with an empty user folder
+    for preset in presets.values():
+        assert preset.title and 2 <= len(sentences(preset.description)) <= 4, preset.name
+        assert {"metric", "steps"} <= set(preset.expect), preset.name
+        assert preset.config == preset.config.validated()
+
+
+@pytest.mark.parametrize("name", [name for name in BUILTIN if name != SEED_MODEL_PRESET])
+def test_preset_produces_the_effect_it_names(name, presets, runs):
+    preset = presets[name]
+    check = check_effect(preset.expect, *runs.outcome(preset))
+    assert check.passed, f"{name}: {check.text}"
+
+
+def test_softmax_only_gives_separable_petals_that_keep_growing(presets, runs):
+    start, end, _ = runs.outcome(presets["01-softmax-only"])
+    assert end.metrics.probe_accuracy >= 0.8  # measured 0.88 after 200 steps
+    assert end.metrics.feature_norm >= 100 * start.metrics.feature_norm  # measured ×344
+
+
+def test_official_center_loss_compacts_without_costing_accuracy(presets, runs):
+    _, center, softmax = runs.outcome(presets["02-official-center-loss"])
+    assert center.metrics.ratio <= 0.8 * softmax.metrics.ratio  # measured 0.151 vs 0.214
+    assert center.metrics.probe_accuracy >= softmax.metrics.probe_accuracy - 0.05  # 0.93 vs 0.88
+
+
+def test_lambda_too_large_crushes_the_clusters_and_lags_in_accuracy(presets, runs):
+    _, crushed, softmax = runs.outcome(presets["03-lambda-too-large"])
+    assert crushed.metrics.inter <= 0.05 * softmax.metrics.inter  # measured 0.30 vs 15.8
+    assert crushed.metrics.probe_accuracy <= 0.5 * softmax.metrics.probe_accuracy  # 0.23 vs 0.67
+
+
+def test_center_loss_alone_collapses_to_one_point_at_chance_accuracy(presets, runs):
+    start, end, _ = runs.outcome(presets["04-center-loss-alone"])
+    assert end.metrics.intra <= 0.1 * start.metrics.intra  # measured 0.003 vs 0.069
+    assert end.metrics.inter <= 0.01  # every center on the same spot (measured 0.002)
+    assert end.metrics.probe_accuracy <= 0.2
+
+
+def test_alpha_zero_keeps_every_center_exactly_at_the_origin(presets, runs):
+    start, end, _ = runs.outcome(presets["05-frozen-centers"])
+    assert not np.any(end.centers) and not np.any(start.centers)
+    assert measure("center_shift", end, start) == 0.0
+
+
+def test_relu_features_stay_in_the_first_quadrant(presets, runs):
+    _, end, _ = runs.outcome(presets["06-relu-features"])
+    assert end.features.min() >= 0.0
+    assert (end.features > 0).any()
+
+
+def test_the_bias_preset_differs_from_the_ring_preset_only_in_the_bias(presets, runs):
+    ring, bias = presets["07-ring-without-bias"], presets["08-classifier-bias"]
+    assert ring.config.replace(bias=True) == bias.config and ring.expect["steps"] == bias.expect["steps"]
+    ring_cv = measure("center_norm_cv", runs.outcome(ring)[1])
+    bias_cv = measure("center_norm_cv", runs.outcome(bias)[1])
+    assert bias_cv >= 1.5 * ring_cv  # measured 0.383 vs 0.186
+
+
+def test_lecture_notes_preset_matches_the_notes_and_trains_the_seed_model(presets, digits):
+    preset = presets[SEED_MODEL_PRESET]
+    config = preset.config
+    assert (config.model, config.batch_size, config.optimizer, config.lr, config.momentum) == ("seed", 32, "sgd",
+                                                                                               0.01, 0.0)
+    assert (config.weight_decay, config.bias, config.center_update, config.alpha, config.lam) == (0.0, True, "sgd",
+                                                                                                 0.01, 1.0)
+    run = LockstepRun(config.replace(dataset="digits", device="cpu", probe_size=10), preset.compare, digits)
+    for _ in range(2):
+        run.train_step()
+    frame = run.frame(include_batch=False)
+    assert frame.step == 2 and frame.is_finite
+    assert np.any(frame.primary.centers)  # centers as parameters, moved by their own SGD
+
+
+# ----- loading and validation ---------------------------------------------------------------------
+def write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_unspecified_fields_take_the_app_defaults_and_integers_become_floats(tmp_path):
+    preset = load_preset(write(tmp_path, "mine.toml", MINIMAL + "[config]\nlam = 1\n"))
+    assert preset.name == "mine" and preset.config == PRESET_BASE.replace(lam=1.0)
+    assert isinstance(preset.config.lam, float)
+    assert (preset.compare, preset.hide, preset.expect) == (False, (), {})
+    assert preset.description == "One. Two."
+
+
+@pytest.mark.parametrize("text, problem", [
+    (MINIMAL + "colour = 'red'\n", "unknown field(s) colour"),
+    ('title = "T"\n', "missing field 'description'"),
+    (MINIMAL + "[config]\nlamda = 0.1\n", "config: unknown field(s) lamda"),
+    (MINIMAL + "[config]\nlr = 'fast'\n", "config.lr must be a number, got 'fast'"),
+    (MINIMAL + "[config]\nlam = true\n", "config.lam must be a number"),
+    (MINIMAL + "[config]\nbias = 1\n", "config.bias must be true or false"),
+    (MINIMAL + "[config]\nalpha = 2.0\n", "α (alpha) must be in [0, 1], got 2"),
+    (MINIMAL + "[config]\nmodel = 'resnet'\n", "unknown model 'resnet'"),
+    (MINIMAL + "compare = 'yes'\n", "compare must be true or false"),
+    (MINIMAL + "steps_hint = 0\n", "steps_hint must be ≥ 1"),
+    (MINIMAL + "hide = ['lambda']\n", "hide: unknown control 'lambda'"),
+    (MINIMAL + "[expect]\nmetric = 'beauty'\nat_most = 1\n", "unknown measure 'beauty'"),
+    (MINIMAL + "[expect]\nmetric = 'ratio'\n", "expect needs at_most, at_least or both"),
+    (MINIMAL + "[expect]\nmetric = 'ratio'\nrelative_to = 'twin'\nat_most = 1\n", "needs compare = true"),
+    (MINIMAL + "title = 'again'\n", "not valid TOML"),
+    ('title = "unclosed\n', "not valid TOML"),
+])
+def test_a_bad_preset_is_one_clear_error_naming_the_file(tmp_path, text, problem):
+    path = write(tmp_path, "bad.toml", text)
+    with pytest.raises(ClVizError) as error:
+        load_preset(path)
+    assert str(path) in str(error.value) and problem in str(error.value)
+
+
+def test_a_missing_file_or_unknown_name_is_a_clear_error(tmp_path):
+    with pytest.raises(ClVizError, match="cannot read preset .*nowhere.toml"):
+        load_preset(tmp_path / "nowhere.toml")
+    with pytest.raises(ClVizError, match="no preset named 'nope'; available: 01-softmax-only"):
+        load_preset("nope")
+
+
+def test_presets_load_by_name_with_or_without_their_number():
+    assert load_preset("softmax-only").name == load_preset("01-softmax-only").name == "01-softmax-only"
+
+
+def test_a_folder_is_listed_in_numeric_then_name_order(tmp_path):
+    for name in ("10-late.toml", "2-early.toml", "notes.toml", "Alpha.toml"):
+        write(tmp_path, name, MINIMAL)
+    write(tmp_path, "README.md", "not a preset")
+    assert [p.name for p in list_presets(tmp_path)] == ["2-early", "10-late", "Alpha", "notes"]
+
+
+def test_user_presets_join_the_builtin_ones_and_override_them_by_name(empty_user_presets):
+    write(empty_user_presets, "01-softmax-only.toml", 'title = "Mine"\ndescription = "Mine. Really."\n')
+    write(empty_user_presets, "20-extra.toml", MINIMAL)
+    presets = {p.name: p for p in list_presets()}
+    assert list(presets) == BUILTIN + ["20-extra"]
+    assert presets["01-softmax-only"].title == "Mine"
+    assert load_preset("softmax-only").title == "Mine"
+
+
+def test_a_broken_user_preset_is_reported_without_hiding_the_others(empty_user_presets):
+    path = write(empty_user_presets, "50-broken.toml", "title = ")
+    presets, problems = scan_presets()
+    assert [p.name for p in presets] == BUILTIN
+    assert len(problems) == 1 and str(path) in problems[0]
+    with pytest.raises(ClVizError, match="50-broken"):
+        list_presets()
+
+
+def test_user_preset_dir_follows_the_environment(tmp_path, monkeypatch):
+    assert user_preset_dir() == tmp_path / "user-presets"
+    monkeypatch.delenv("CL_VIZ_PRESETS")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert user_preset_dir() == tmp_path / "xdg" / "cl-viz" / "presets"
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert user_preset_dir() == tmp_path / "home" / ".config" / "cl-viz" / "presets"
+
+
+def test_check_effect_reports_the_measured_value(presets, runs):
+    preset = presets["06-relu-features"]
+    start, end, _ = runs.outcome(preset)
+    check = check_effect({"metric": "min_feature", "at_most": -1.0}, start, end)
+    assert not check.passed and check.text.startswith("min_feature = ") and "expected ≤ -1" in check.text
+    with pytest.raises(ValueError, match="twin"):
+        check_effect({"metric": "ratio", "relative_to": "twin", "at_most": 1.0}, start, end)
