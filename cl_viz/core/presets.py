@@ -138,7 +138,7 @@ def _parse(path: Path, data: dict) -> Preset:
     steps_hint = _typed("steps_hint", data.get("steps_hint", DEFAULT_STEPS_HINT), int)
     if steps_hint < 1:
         raise ClVizError(f"steps_hint must be ≥ 1, got {steps_hint}")
-    expect = _check_expect(_typed("expect", data.get("expect", {}), dict), compare)
+    expect = _check_expect(_typed("expect", data.get("expect", {}), dict), compare, steps_hint)
     return Preset(name=path.stem, title=_typed("title", data["title"], str).strip(),
                   description=" ".join(_typed("description", data["description"], str).split()),
                   config=_config(_typed("config", data.get("config", {}), dict)), compare=compare,
@@ -186,7 +186,7 @@ MEASURES = tuple(f.name for f in dataclasses.fields(FeatureMetrics)) + tuple(EXT
 EXPECT_FIELDS = ("metric", "relative_to", "at_most", "at_least", "steps")
 
 
-def _check_expect(expect: dict, compare: bool) -> dict:
+def _check_expect(expect: dict, compare: bool, steps_hint: int) -> dict:
     if not expect:
         return {}
     unknown = sorted(set(expect) - set(EXPECT_FIELDS))
@@ -208,10 +208,9 @@ def _check_expect(expect: dict, compare: bool) -> dict:
     checked = {"metric": metric, **bounds}
     if relative_to is not None:
         checked["relative_to"] = relative_to
-    if "steps" in expect:
-        checked["steps"] = _typed("expect.steps", expect["steps"], int)
-        if checked["steps"] < 0:
-            raise ClVizError(f"expect.steps must be ≥ 0, got {checked['steps']}")
+    checked["steps"] = _typed("expect.steps", expect.get("steps", steps_hint), int)
+    if checked["steps"] < 0:
+        raise ClVizError(f"expect.steps must be ≥ 0, got {checked['steps']}")
     return checked
 
 
