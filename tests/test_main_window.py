@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import textwrap
@@ -129,6 +130,9 @@ def test_unreadable_dataset_shows_a_message_and_the_app_keeps_running(qtbot, set
 
 
 def test_gui_thread_never_blocks_long_while_training(qtbot, open_window):
+    load = os.getloadavg()[0]
+    if load > 2 * (os.cpu_count() or 1):
+        pytest.skip(f"the machine is too busy (load {load:.1f}) to tell a blocked GUI from a descheduled one")
     window = open_window(compare=True, autostart=True)
     gaps, last = [], []
     timer = QTimer()

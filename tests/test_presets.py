@@ -14,7 +14,7 @@ from cl_viz.core.session import TrainingSession
 BUILTIN = ["01-softmax-only", "02-official-center-loss", "03-lambda-too-large", "04-center-loss-alone",
            "05-frozen-centers", "06-relu-features", "07-ring-without-bias", "08-classifier-bias",
            "09-lecture-notes"]
-SEED_MODEL_PRESET = "09-lecture-notes"  # its effect needs thousands of slow steps: only trained briefly here
+SEED_MODEL_PRESET = "09-lecture-notes"  # the seed model is slow on a CPU: its effect is checked as slow
 MINIMAL = 'title = "T"\ndescription = "One. Two."\n'
 
 
@@ -78,7 +78,8 @@ def test_every_builtin_preset_loads_in_order_with_a_checkable_effect(presets):
         assert preset.config == preset.config.validated()
 
 
-@pytest.mark.parametrize("name", [name for name in BUILTIN if name != SEED_MODEL_PRESET])
+@pytest.mark.parametrize("name", [pytest.param(name, marks=[pytest.mark.slow] if name == SEED_MODEL_PRESET else [])
+                                  for name in BUILTIN])
 def test_preset_produces_the_effect_it_names(name, presets, runs):
     preset = presets[name]
     check = check_effect(preset.expect, *runs.outcome(preset))
@@ -184,6 +185,13 @@ def test_a_bad_preset_is_one_clear_error_naming_the_file(tmp_path, text, problem
     with pytest.raises(ClVizError) as error:
         load_preset(path)
     assert str(path) in str(error.value) and problem in str(error.value)
+
+
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('title = "Größe"\n'.encode("latin-1"))
+    with pytest.raises(ClVizError, match="latin1.toml is not valid TOML"):
+        load_preset(path)
 
 
 def test_a_missing_file_or_unknown_name_is_a_clear_error(tmp_path):

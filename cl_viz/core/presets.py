@@ -10,13 +10,17 @@ import dataclasses
 import math
 import os
 import re
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
 
 import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
@@ -87,7 +91,7 @@ def load_preset(path_or_name: str | Path) -> Preset:
             data = tomllib.load(file)
     except OSError as error:
         raise ClVizError(f"cannot read preset {path}: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ClVizError(f"preset {path} is not valid TOML: {error}") from error
     try:
         return _parse(path, data)
