@@ -128,7 +128,7 @@ def test_the_bias_preset_differs_from_the_ring_preset_only_in_the_bias(presets, 
     assert ring.config.replace(bias=True) == bias.config and ring.expect["steps"] == bias.expect["steps"]
     ring_cv = measure("center_norm_cv", runs.outcome(ring)[1])
     bias_cv = measure("center_norm_cv", runs.outcome(bias)[1])
-    assert bias_cv >= 1.5 * ring_cv  # measured 0.383 vs 0.186
+    assert bias_cv >= 2 * ring_cv  # measured 0.421 vs 0.108 after 200 steps
 
 
 def test_lecture_notes_preset_matches_the_notes_and_trains_the_seed_model(presets, digits):

@@ -206,7 +206,8 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
             self.worker.start()
 
     def _base_config(self) -> TrainConfig:
-        return self.info.config if self.info else self.base_config
+        """Fields without a control (data folder, probe size, a preset's ReLU or momentum) come from here."""
+        return self.base_config
 
     # ----- events from the worker ---------------------------------------------------------
     @Slot(object)
@@ -214,6 +215,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         if self.recording is not None:
             return  # a reset started before a file was opened: keep showing the file
         self.info = info
+        self.base_config = info.config
         self.latest = self._drawn = None
         self.timeline.clear()
         self.scrub_index = None
