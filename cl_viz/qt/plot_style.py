@@ -99,12 +99,11 @@ def render_atlas(colors: np.ndarray, size: float, ring: float, dpr: float,
     return QtGui.QPixmap.fromImage(image), cell
 
 
-def fading_pen(start: QtCore.QPointF, end: QtCore.QPointF, color: QtGui.QColor, width: float) -> QtGui.QPen:
-    """A round-capped pen whose colour fades from transparent at `start` to opaque at `end`."""
-    gradient = QtGui.QLinearGradient(start, end)
-    gradient.setColorAt(0.0, QtGui.QColor(color.red(), color.green(), color.blue(), 0))
-    gradient.setColorAt(1.0, QtGui.QColor(color.red(), color.green(), color.blue(), TRAIL_ALPHA))
-    pen = QtGui.QPen(QtGui.QBrush(gradient), width)
+def trail_pen(color: QtGui.QColor, fraction: float, width: float) -> QtGui.QPen:
+    """A round-capped solid pen at `fraction` of the trail's full opacity (0: oldest, 1: newest)."""
+    faded = QtGui.QColor(color)
+    faded.setAlpha(int(TRAIL_ALPHA * fraction * color.alphaF()))
+    pen = QtGui.QPen(faded, width)
     pen.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
     pen.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
     return pen
