@@ -123,7 +123,8 @@ def test_recompute_is_throttled_and_off_the_frame_path(plot, qtbot):
     elapsed = time.monotonic() - start
     assert len(frames) > 2 * len(times)
     assert 2 <= len(times) <= elapsed / (RECOMPUTE_INTERVAL_MS / 1000) + 1
-    assert np.diff(times).min() >= RECOMPUTE_INTERVAL_MS / 1000 - 0.005
+    # times are taken when a recompute ends; its own duration (a few ms, more under load) may vary
+    assert np.diff(times).min() >= RECOMPUTE_INTERVAL_MS / 1000 - 0.025
 
 
 def test_view_change_recomputes_and_hidden_regions_cost_nothing(plot, qtbot):

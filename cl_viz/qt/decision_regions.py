@@ -61,6 +61,10 @@ class Throttle(QtCore.QObject):
 
     @QtCore.Slot()
     def _fire(self) -> None:
+        early = self._interval - (time.monotonic() - self._last)
+        if early > 0:  # timers may still fire a little early under load: wait out the rest
+            self._timer.start(math.ceil(early * 1000.0))
+            return
         self._last = time.monotonic()
         self._callback()
 
