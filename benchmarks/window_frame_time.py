@@ -1,0 +1,56 @@
+"""GUI-thread time per drawn frame of the whole main window (both plots, metrics, timeline).
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/window_frame_time.py [--size 1500x950] [--frames 80]
+
+Replays the shipped example (center loss beside softmax only) and times, for each frame, what the
+app's draw timer does: `draw_latest()` and the paint that follows (`processEvents()`). This is the
+time the GUI is busy per frame; the heartbeat bound of 50 ms applies to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from cl_viz.core.examples import find_example
+from cl_viz.core.recording import load_recording
+from cl_viz.qt.main_window import MainWindow
+from cl_viz.qt.settings import APP_DEFAULTS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1500x950")
+    parser.add_argument("--frames", type=int, default=80)
+    args = parser.parse_args()
+    width, height = (int(part) for part in args.size.split("x"))
+    app = QApplication.instance() or QApplication([])
+    recording = load_recording(find_example("center-vs-softmax").path)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings, APP_DEFAULTS, recording=recording)
+        window.resize(width, height)
+        window.show()
+        app.processEvents()
+        times = []
+        for index in range(args.frames):
+            window.scrub_index = index % len(window.timeline)
+            started = time.perf_counter()
+            window.draw_latest()
+            app.processEvents()
+            times.append(time.perf_counter() - started)
+        window.close()
+    times = sorted(times[5:])  # the first frames build sprites and legends once
+    print(f"window {width}x{height}, {len(times)} frames, compare = {recording.compare}")
+    print(f"median {statistics.median(times) * 1000:.1f} ms, 95th percentile "
+          f"{times[int(0.95 * (len(times) - 1))] * 1000:.1f} ms, worst {times[-1] * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
