@@ -25,3 +25,20 @@ def digits():
 @pytest.fixture
 def small_config():
     return TrainConfig(dataset="digits", model="tiny", device="cpu", batch_size=32, probe_size=100, lr=0.05)
+
+
+@pytest.fixture
+def shown_feature_plot(qtbot):
+    """A FeaturePlot with these classes, 640×520, shown and exposed."""
+    from cl_viz.qt.feature_plot import FeaturePlot
+
+    def make(class_names):
+        widget = FeaturePlot()
+        qtbot.addWidget(widget)
+        widget.set_classes(class_names)
+        widget.resize(640, 520)
+        widget.show()
+        qtbot.waitExposed(widget)
+        return widget
+
+    return make

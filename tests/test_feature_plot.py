@@ -31,14 +31,8 @@ NO_CENTERS = np.full((N_CLASSES, 2), np.nan)  # centers not drawn: the pixels sh
 
 
 @pytest.fixture
-def plot(qtbot) -> FeaturePlot:
-    widget = FeaturePlot()
-    qtbot.addWidget(widget)
-    widget.set_classes(NAMES)
-    widget.resize(640, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def plot(shown_feature_plot) -> FeaturePlot:
+    return shown_feature_plot(NAMES)
 
 
 def widget_pixel(plot: FeaturePlot, x: float, y: float) -> QtCore.QPoint:

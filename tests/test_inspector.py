@@ -48,13 +48,8 @@ def probe_data(seed: int = 0):
 
 
 @pytest.fixture
-def plot(qtbot) -> FeaturePlot:
-    widget = FeaturePlot()
-    qtbot.addWidget(widget)
-    widget.set_classes(NAMES)
-    widget.resize(640, 520)
-    widget.show()
-    qtbot.waitExposed(widget)
+def plot(shown_feature_plot) -> FeaturePlot:
+    widget = shown_feature_plot(NAMES)
     snapshot, images = probe_data()
     widget.set_fixed_range(-15, 15, -15, 15)
     widget.show_frame(snapshot.features, snapshot.labels, snapshot.centers)
