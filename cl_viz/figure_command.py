@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from cl_viz.command import run_reporting_errors
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.grid import GRID_LR
@@ -32,11 +33,7 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_figure(args: argparse.Namespace) -> int:
-    try:
-        return _figure(args)
-    except ClVizError as error:
-        print(f"cl-viz figure: error: {error}", file=sys.stderr)
-        return 2
+    return run_reporting_errors("cl-viz figure", lambda: _figure(args))
 
 
 def _figure(args: argparse.Namespace) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -13,12 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from cl_viz import __version__
+from cl_viz.command import run_reporting_errors
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.session import TrainingSession  # noqa: F401 (type of LockstepRun.primary)
+from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
@@ -30,14 +30,7 @@ RECORD_CAPACITY = 600
 
 
 def run_train(args: argparse.Namespace) -> int:
-    try:
-        return _train(args)
-    except ClVizError as error:
-        print(f"cl-viz train: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ncl-viz train: interrupted", file=sys.stderr)
-        return 130
+    return run_reporting_errors("cl-viz train", lambda: _train(args))
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -282,10 +282,10 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
 
     @Slot()
     def draw_latest(self) -> None:
-        self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         frame = self.shown_frame()
         if frame is None or frame is self._drawn:
-            return
+            return  # nothing new: the timer costs the GUI nothing between frames
+        self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         self._drawn = frame
         show_batch = self.controls.show_batch.isChecked()
         for plot, snapshot in ((self.plot, frame.primary), (self.comparison_plot, frame.comparison)):

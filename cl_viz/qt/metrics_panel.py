@@ -48,7 +48,7 @@ class MetricsPanel:
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setPen("#555")
             plot.getAxis(axis).setTextPen("#333")
-        legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")
+        plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")
         return plot
 
     def _add_curves(self, run: str) -> dict[str, pg.PlotDataItem]:
