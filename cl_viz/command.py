@@ -1,0 +1,19 @@
+"""How every headless subcommand ends: status 0, or one line on stderr and a non-zero status."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from cl_viz.core.errors import ClVizError
+
+
+def run_reporting_errors(prog: str, body: Callable[[], int]) -> int:
+    try:
+        return body()
+    except ClVizError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return 130
