@@ -45,6 +45,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         self.running = False
         self.latest: Frame | None = None
         self._drawn: Frame | None = None
+        self._second_half: Frame | None = None  # drawn on the next timer tick
         self.timeline = Timeline(TIMELINE_FRAMES)
         self.scrub_index: int | None = None  # None: live
         self.recording: Recording | None = None  # set while replaying a file
@@ -216,7 +217,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
             return  # a reset started before a file was opened: keep showing the file
         self.info = info
         self.base_config = info.config
-        self.latest = self._drawn = None
+        self.latest = self._drawn = self._second_half = None
         self.timeline.clear()
         self.scrub_index = None
         for plot in (self.plot, self.comparison_plot):
@@ -282,24 +283,34 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
 
     @Slot()
     def draw_latest(self) -> None:
+        """One half of a frame per timer tick, so the GUI is never busy with a whole frame at once:
+        tick A draws the main plot, tick B the comparison plot, the metrics and the status."""
+        if self._second_half is not None:
+            frame, self._second_half = self._second_half, None
+            self._draw_second_half(frame)
+            return
         frame = self.shown_frame()
         if frame is None or frame is self._drawn:
             return  # nothing new: the timer costs the GUI nothing between frames
-        self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         self._drawn = frame
-        show_batch = self.controls.show_batch.isChecked()
-        for plot, snapshot in ((self.plot, frame.primary), (self.comparison_plot, frame.comparison)):
-            if snapshot is None:
-                continue
-            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
-            plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
-            if show_batch and snapshot.batch_features is not None:
-                plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
+        self._draw_plot(self.plot, frame.primary)
+        self._second_half = frame
+
+    def _draw_second_half(self, frame: Frame) -> None:
+        if frame.comparison is not None:
+            self._draw_plot(self.comparison_plot, frame.comparison)
+        self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
+        self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
         self.metrics.refresh()
         self._update_status(frame)
         if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
-        self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
+
+    def _draw_plot(self, plot: FeaturePlot, snapshot) -> None:
+        plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
+        plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
+        if self.controls.show_batch.isChecked() and snapshot.batch_features is not None:
+            plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
 
     def _update_status(self, frame: Frame) -> None:
         self.status["step"].setText(f"step {frame.step:,}")

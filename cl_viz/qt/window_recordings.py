@@ -47,7 +47,7 @@ class RecordingsMixin:
         self.metrics.clear(compare)
         for frame in frames:
             self.metrics.add_frame(frame)
-        self.latest, self._drawn, self.scrub_index = frames[-1], None, None
+        self.latest, self._drawn, self._second_half, self.scrub_index = frames[-1], None, None, None
         self.controls.set_training_enabled(False)
         self.statusBar().clearMessage()
         self.status["dataset"].setText(f"replay: {self.info.dataset_name}, {len(frames)} frames")
