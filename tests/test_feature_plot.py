@@ -296,6 +296,49 @@ def test_invalid_axis_arguments_raise(plot):
         plot.set_fixed_range(0, np.nan, 0, 1)
 
 
+@pytest.fixture
+def linked_pair(shown_feature_plot) -> tuple[FeaturePlot, FeaturePlot]:
+    names = [str(k) for k in range(10)]
+    leader, follower = shown_feature_plot(names), shown_feature_plot(names)
+    leader.link_axes(follower, lead=True)
+    follower.link_axes(leader, lead=False)
+    return leader, follower
+
+
+def test_linked_leader_follows_both_plots_and_the_follower_takes_its_range(linked_pair):
+    leader, follower = linked_pair
+    xy, labels = clusters()
+    follower.show_frame(xy + 40.0, labels, cluster_centers() + 40.0)
+    leader.show_frame(xy, labels, cluster_centers())
+    (x0, x1), (y0, y1) = leader.view_range()
+    assert x0 < -2 and x1 > 42 and y0 < -2 and y1 > 42  # the union of both plots' data
+    follower.show_frame(xy + 40.0, labels, cluster_centers() + 40.0)
+    np.testing.assert_allclose(follower.view_range(), leader.view_range())
+
+
+def test_a_linked_frame_repaints_only_its_own_plot(linked_pair, qtbot):
+    leader, follower = linked_pair
+    xy, labels = clusters()
+    for plot in (follower, leader, follower):
+        plot.show_frame(xy, labels, cluster_centers())
+    before = follower.view_range()
+    leader.show_frame(xy * 3, labels, cluster_centers() * 3)  # the leader's range changes
+    np.testing.assert_allclose(follower.view_range(), before)  # until the follower's own frame
+
+
+def test_zooming_one_linked_plot_zooms_the_other(linked_pair, qtbot):
+    leader, follower = linked_pair
+    xy, labels = clusters()
+    for plot in (follower, leader, follower):
+        plot.show_frame(xy, labels, cluster_centers())
+    before = leader.view_range()
+    with qtbot.waitSignal(leader.axis_mode_changed, timeout=1000):
+        wheel(follower)
+    assert leader.axis_mode == follower.axis_mode == "fixed"
+    assert not np.allclose(leader.view_range(), before)
+    np.testing.assert_allclose(leader.view_range(), follower.view_range(), rtol=1e-6, atol=1e-9)
+
+
 # --------------------------------------------------------------------------- trails
 
 

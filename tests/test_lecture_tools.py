@@ -57,7 +57,7 @@ def test_save_then_replay_a_recording(qtbot, window, tmp_path):
     assert window.open_recording(str(path))
     assert window.recording is not None and not window.controls.play.isEnabled()
     assert window.controls.decision_regions.isEnabled()  # view options still work in a replay
-    assert window.comparison_plot.view_box.linkedView(0) is window.plot.view_box
+    assert window.comparison_plot.axes_partner is window.plot
     assert window.banner.isVisible() and "Replaying" in window.banner.text.text()
     window.timeline_bar.scrubbed.emit(0)
     qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 0, timeout=5000)

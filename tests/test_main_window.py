@@ -91,7 +91,10 @@ def test_comparison_starts_from_identical_features(qtbot, open_window):
     assert window.comparison_plot.isVisible()
     assert (frame.primary.features == frame.comparison.features).all()
     assert frame.comparison.lam == 0.0 and frame.primary.lam > 0
-    assert window.comparison_plot.view_box.linkedView(0) is window.plot.view_box
+    assert window.comparison_plot.axes_partner is window.plot
+    qtbot.waitUntil(lambda: window._drawn is not None, timeout=5000)
+    window.finish_drawing()
+    assert window.plot.view_range() == pytest.approx(window.comparison_plot.view_range())
 
 
 def test_structural_change_asks_for_a_reset_then_applies_it(qtbot, open_window):

@@ -172,20 +172,21 @@ class FrameCanvas(QtWidgets.QWidget):
                 plot.set_fixed_range(*bounds[0], *bounds[1])
             else:
                 plot.set_axis_mode(mode)
-        if len(self.plots) == 2:  # linked as in the main window: the twin, drawn last, sets both ranges
+        if len(self.plots) == 2:  # linked as in the main window
             primary, twin = self.plots
-            twin.view_box.setXLink(primary.view_box)
-            twin.view_box.setYLink(primary.view_box)
-            primary.set_follow_partner(twin)
-            twin.set_follow_partner(primary)
+            primary.link_axes(twin, lead=True)
+            twin.link_axes(primary, lead=False)
 
     def draw(self, frame: Frame) -> np.ndarray:
         """(height, width, 3) uint8 RGB image of one frame."""
-        for plot, snapshot in zip(self.plots, (frame.primary, frame.comparison)):
+        # the twin first, so that the leading primary follows both plots' new data; then the twin
+        # takes the primary's range
+        for plot, snapshot in reversed(list(zip(self.plots, (frame.primary, frame.comparison)))):
             if snapshot is None:
                 continue
             plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
             plot.set_title(frame_title(snapshot))
+        self.plots[-1].match_partner_range()
         _settle_layouts()
         image = QtGui.QImage(self.width(), self.height(), QtGui.QImage.Format.Format_RGB32)
         image.fill(self._background)

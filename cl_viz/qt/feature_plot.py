@@ -53,7 +53,8 @@ class FeaturePlot(QtWidgets.QWidget):
             raise ValueError(f"follow_fraction must be in (0, 1], got {follow_fraction}")
         self._follow_fraction = float(follow_fraction)
         self._snap_next = True
-        self._follow_partner: FeaturePlot | None = None
+        self._axes_partner: FeaturePlot | None = None
+        self._leads_axes = True
         self._title: str | None = None
         self._names: tuple[str, ...] = ()
         self._highlight: int | None = None
@@ -90,6 +91,9 @@ class FeaturePlot(QtWidgets.QWidget):
         vb.disableAutoRange()
         vb.setAspectLocked(True)
         vb.sigRangeChangedManually.connect(self._on_range_changed_manually)
+        # pyqtgraph defers the new transform to the next paint, whose item changes then schedule
+        # a second paint of the whole view: apply it now, so a range change costs one paint.
+        vb.sigRangeChanged.connect(self._apply_range_now)
         self._add_legend()
 
     def _add_legend(self) -> None:
@@ -239,16 +243,25 @@ class FeaturePlot(QtWidgets.QWidget):
         """1:1 data aspect (default) keeps angles and norms honest; unlock to fill the widget."""
         self.view_box.setAspectLocked(bool(locked))
 
+    @QtCore.Slot()
+    def _apply_range_now(self) -> None:
+        self.view_box.updateMatrix()
+
     @QtCore.Slot(object)
     def _on_range_changed_manually(self, _mask) -> None:
         self.set_axis_mode("fixed")
+        if self._axes_partner is not None:
+            self._axes_partner.set_fixed_range(*self.view_range().ravel())
 
     def _step_follow(self) -> None:
         if self._axis_mode != "follow":
             return
+        if self._axes_partner is not None and not self._leads_axes:
+            self.match_partner_range()
+            return
         target = self.follow_bounds()
-        if self._follow_partner is not None:
-            partner = self._follow_partner.follow_bounds()
+        if self._axes_partner is not None:
+            partner = self._axes_partner.follow_bounds()
             if target is None or partner is None:
                 target = target if partner is None else partner
             else:
@@ -270,9 +283,28 @@ class FeaturePlot(QtWidgets.QWidget):
         """[[xmin, xmax], [ymin, ymax]] that follow mode steers toward for this plot's own data."""
         return robust_bounds(self._points.positions, self._centers.centers)
 
-    def set_follow_partner(self, partner: FeaturePlot | None) -> None:
-        """With linked axes, follow the union of both plots' data so neither is cut off."""
-        self._follow_partner = partner
+    def link_axes(self, partner: FeaturePlot | None, lead: bool = True) -> None:
+        """Share axes with `partner` (None: unlink); call it on both plots, one leading.
+
+        A pan or zoom of either plot is copied to the other. In follow mode the leading plot glides
+        toward the union of both plots' data and the other takes the leader's range when it draws
+        its own next frame. Unlike pyqtgraph's setXLink, a frame of one plot never repaints the other,
+        so the two plots can be drawn on different timer ticks.
+        """
+        self._axes_partner = partner
+        self._leads_axes = bool(lead)
+
+    def match_partner_range(self) -> None:
+        """Take the linked partner's range now (a follower does this on each of its frames)."""
+        if self._axes_partner is None:
+            return
+        new = self._axes_partner.view_range()
+        if not self._below_half_pixel(new - self.view_range()):
+            self.view_box.setRange(xRange=new[0], yRange=new[1], padding=0)
+
+    @property
+    def axes_partner(self) -> FeaturePlot | None:
+        return self._axes_partner
 
     def _below_half_pixel(self, delta: np.ndarray) -> bool:
         pixel_w, pixel_h = self.view_box.viewPixelSize()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -45,7 +46,7 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         self.running = False
         self.latest: Frame | None = None
         self._drawn: Frame | None = None
-        self._second_half: Frame | None = None  # drawn on the next timer tick
+        self._pending_stages: list[Callable[[], None]] = []  # the rest of the frame being drawn, one per timer tick
         self.timeline = Timeline(TIMELINE_FRAMES)
         self.scrub_index: int | None = None  # None: live
         self.recording: Recording | None = None  # set while replaying a file
@@ -217,7 +218,8 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
             return  # a reset started before a file was opened: keep showing the file
         self.info = info
         self.base_config = info.config
-        self.latest = self._drawn = self._second_half = None
+        self.latest = self._drawn = None
+        self._pending_stages.clear()
         self.timeline.clear()
         self.scrub_index = None
         for plot in (self.plot, self.comparison_plot):
@@ -283,22 +285,26 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
 
     @Slot()
     def draw_latest(self) -> None:
-        """One half of a frame per timer tick, so the GUI is never busy with a whole frame at once:
-        tick A draws the main plot, tick B the comparison plot, the metrics and the status."""
-        if self._second_half is not None:
-            frame, self._second_half = self._second_half, None
-            self._draw_second_half(frame)
+        """One stage of a frame per timer tick, so the GUI is never busy with a whole frame at once:
+        the main plot, then the comparison plot, then the metrics, timeline and status."""
+        if self._pending_stages:
+            self._pending_stages.pop(0)()
             return
         frame = self.shown_frame()
         if frame is None or frame is self._drawn:
             return  # nothing new: the timer costs the GUI nothing between frames
         self._drawn = frame
         self._draw_plot(self.plot, frame.primary)
-        self._second_half = frame
-
-    def _draw_second_half(self, frame: Frame) -> None:
         if frame.comparison is not None:
-            self._draw_plot(self.comparison_plot, frame.comparison)
+            self._pending_stages.append(lambda: self._draw_plot(self.comparison_plot, frame.comparison))
+        self._pending_stages.append(lambda: self._draw_panels(frame))
+
+    def finish_drawing(self) -> None:
+        """Draw the rest of the frame now (tests and exports that read the window)."""
+        while self._pending_stages:
+            self._pending_stages.pop(0)()
+
+    def _draw_panels(self, frame: Frame) -> None:
         self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
         self.metrics.refresh()
@@ -364,11 +370,10 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
 
     def _link_axes(self, linked: bool) -> None:
         linked = linked and not self.comparison_plot.isHidden()
-        target = self.plot.view_box if linked else None
-        self.comparison_plot.view_box.setXLink(target)
-        self.comparison_plot.view_box.setYLink(target)
-        self.plot.set_follow_partner(self.comparison_plot if linked else None)
-        self.comparison_plot.set_follow_partner(self.plot if linked else None)
+        self.plot.link_axes(self.comparison_plot if linked else None, lead=True)
+        self.comparison_plot.link_axes(self.plot if linked else None, lead=False)
+        if linked:
+            self.comparison_plot.match_partner_range()
 
     # ----- lifecycle ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -47,7 +47,8 @@ class RecordingsMixin:
         self.metrics.clear(compare)
         for frame in frames:
             self.metrics.add_frame(frame)
-        self.latest, self._drawn, self._second_half, self.scrub_index = frames[-1], None, None, None
+        self.latest, self._drawn, self.scrub_index = frames[-1], None, None
+        self._pending_stages.clear()
         self.controls.set_training_enabled(False)
         self.statusBar().clearMessage()
         self.status["dataset"].setText(f"replay: {self.info.dataset_name}, {len(frames)} frames")
@@ -96,5 +97,6 @@ class RecordingsMixin:
         if self.info is None or not len(self.timeline):
             self.statusBar().showMessage("Nothing to export yet.", 5000)
             return
+        self.finish_drawing()  # an image of the window shows one whole frame
         ExportDialog(self, self.timeline, self.info.class_names, self.plots).open()
 
