@@ -443,3 +443,24 @@ def test_show_frame_without_set_classes_names_classes_by_index(qtbot):
     widget.show_frame(xy, labels, cluster_centers())
     assert widget.class_names == tuple(str(k) for k in range(N_CLASSES))
     assert widget.point_count == len(xy)
+
+
+def test_a_trail_is_drawn_in_its_class_colour_and_fades_toward_its_oldest_end(plot):
+    plot.set_fixed_range(-15, 15, -15, 15)
+    empty = np.zeros((0, 2))
+    centers = np.full((N_CLASSES, 2), np.nan)
+    for x in np.linspace(-12.0, 6.0, 19):  # class 3's center moves right along y = -8
+        centers[3] = (x, -8.0)
+        plot.show_frame(empty, np.zeros(0, int), centers)
+    image = grab_image(plot)
+    background = patch(image, widget_pixel(plot, 2.5, 7.5), 1).mean(axis=0)  # off the grid lines
+
+    def tint(x: float) -> float:  # how far the trail's pixels are from the background
+        return float(np.abs(patch(image, widget_pixel(plot, x, -8.0), 1) - background).sum(axis=1).max())
+
+    newer, older, oldest = tint(1.5), tint(-3.5), tint(-11.5)
+    assert newer > older > oldest
+    assert older > 60  # clearly visible, not a faint smear
+    marker = patch(image, widget_pixel(plot, 6.0, -8.0), 1).mean(axis=0)
+    assert nearest_palette_index(marker) == 3
+    assert np.abs(patch(image, widget_pixel(plot, 1.5, -6.5), 1) - background).max() < 1  # off the trail

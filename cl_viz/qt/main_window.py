@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -20,7 +21,7 @@ from cl_viz.qt.control_panel import ControlPanel
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.grid_window import GridWindow
 from cl_viz.qt.menus import build_menus
-from cl_viz.qt.metrics_panel import MetricsPanel
+from cl_viz.qt.metrics_panel import GRAPHS, MetricsPanel
 from cl_viz.qt.presentation import PresentationMixin, PresentationStrip
 from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.timeline_bar import TimelineBar
@@ -286,7 +287,8 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
     @Slot()
     def draw_latest(self) -> None:
         """One stage of a frame per timer tick, so the GUI is never busy with a whole frame at once:
-        the main plot, then the comparison plot, then the metrics, timeline and status."""
+        the main plot, the comparison plot, the numbers, timeline and status, then (a few times a
+        second) each graph of curves."""
         if self._pending_stages:
             self._pending_stages.pop(0)()
             return
@@ -299,6 +301,11 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
             self._pending_stages.append(lambda: self._draw_plot(self.comparison_plot, frame.comparison))
         self._pending_stages.append(lambda: self._draw_panels(frame))
 
+    @property
+    def drawing(self) -> bool:
+        """True while the timer is still drawing the stages of a frame."""
+        return bool(self._pending_stages)
+
     def finish_drawing(self) -> None:
         """Draw the rest of the frame now (tests and exports that read the window)."""
         while self._pending_stages:
@@ -307,7 +314,9 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
     def _draw_panels(self, frame: Frame) -> None:
         self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
-        self.metrics.refresh()
+        self.metrics.refresh_numbers()
+        if self.metrics.curves_due():
+            self._pending_stages.extend(partial(self.metrics.refresh_graph, graph) for graph in GRAPHS)
         self._update_status(frame)
         if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
