@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from time import perf_counter, thread_time
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -135,38 +136,46 @@ def test_unreadable_dataset_shows_a_message_and_the_app_keeps_running(qtbot, set
     window.close()
 
 
-def test_gui_thread_never_blocks_long_while_training(qtbot, open_window):
+def test_gui_thread_never_blocks_long_while_training(qtbot, open_window, small_config):
+    """A 5 ms heartbeat timer on the GUI thread while the comparison trains and every stage of
+    its frames is drawn. What the GUI thread itself computes between two beats (its CPU time)
+    stays under 50 ms; wall-clock gaps also count time when a busy 2-core machine runs something
+    else, so they are held to 50 ms for 99% of beats and to 150 ms (no lock, no wait) for all."""
     load = os.getloadavg()[0]
     if load > 2 * (os.cpu_count() or 1):
         pytest.skip(f"the machine is too busy (load {load:.1f}) to tell a blocked GUI from a descheduled one")
-    window = open_window()
-    window.resize(1000, 650)  # paint time grows with the pixels: see benchmarks/window_frame_time.py
+    window = open_window(small_config.replace(probe_size=450), compare=True)
+    window.resize(1280, 800)
     with qtbot.waitSignal(frames_of(window), timeout=30000, check_params_cb=lambda f: f.step >= 3):
         window.toggle_running()  # the first frames build sprites and legends once: not measured
-    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step >= 3, timeout=10000)
-    gaps, last = [], []
+    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step >= 3 and not window.drawing,
+                    timeout=10000)
+    gaps, cpu, last = [], [], []
+    drawn_steps = set()
     timer = QTimer()
     timer.setInterval(5)
 
     def beat():
-        from time import perf_counter
-        now = perf_counter()
+        now, busy = perf_counter(), thread_time()
         if last:
             gaps.append(now - last[0])
-        last[:] = [now]
+            cpu.append(busy - last[1])
+        last[:] = [now, busy]
+        if window._drawn is not None:
+            drawn_steps.add(window._drawn.step)
 
     timer.timeout.connect(beat)
     timer.start()
-    start_step = window.latest.step
-    qtbot.waitUntil(lambda: window.latest.step >= start_step + 20 and len(gaps) > 100, timeout=60000)
+    qtbot.waitUntil(lambda: len(drawn_steps) >= 12 and len(gaps) > 200, timeout=90000)
     timer.stop()
     ordered = sorted(gaps)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    # Training never holds the GUI up; the GUI's own paint does, now and then for over 100 ms here
-    # (software raster; worse with the comparison plot): the 50 ms bound holds for 95% of beats.
-    print(f"heartbeat gaps: 95% within {p95 * 1000:.0f} ms, worst {ordered[-1] * 1000:.0f} ms")
-    assert p95 < 0.050, f"95% of heartbeats within {p95 * 1000:.0f} ms; worst {ordered[-1] * 1000:.0f} ms"
-    assert ordered[-1] < 0.250, f"GUI blocked for {ordered[-1] * 1000:.0f} ms"
+    p99, worst, worst_cpu = ordered[int(0.99 * (len(ordered) - 1))], ordered[-1], max(cpu)
+    summary = (f"{len(gaps)} beats over {len(drawn_steps)} frames: 99% within {p99 * 1000:.0f} ms, worst "
+               f"{worst * 1000:.0f} ms; GUI CPU between beats at most {worst_cpu * 1000:.0f} ms")
+    print(summary)
+    assert worst_cpu < 0.050, summary
+    assert p99 < 0.050, summary
+    assert worst < 0.150, summary
 
 
 def test_settings_are_remembered_and_defaults_restored(qtbot, open_window, settings, small_config):

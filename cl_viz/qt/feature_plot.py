@@ -86,7 +86,8 @@ class FeaturePlot(QtWidgets.QWidget):
         self._plot.hideButtons()
         self._plot.setMenuEnabled(False)
         for axis_name in ("left", "bottom"):  # sub-minor ticks cost ~1 ms a frame in follow mode
-            self._plot.getAxis(axis_name).setStyle(maxTickLevel=1)
+            # an axis that narrows with its labels re-lays out and repaints the whole plot (~25 ms)
+            self._plot.getAxis(axis_name).setStyle(maxTickLevel=1, autoReduceTextSpace=False)
         vb = self._plot.getViewBox()
         vb.disableAutoRange()
         vb.setAspectLocked(True)

@@ -54,6 +54,7 @@ class MetricsPanel:
         plot.hideButtons()
         plot.setLabel("bottom", "step")
         for axis in ("left", "bottom"):
+            plot.getAxis(axis).setStyle(autoReduceTextSpace=False)  # no re-layout as labels narrow
             plot.getAxis(axis).setPen("#555")
             plot.getAxis(axis).setTextPen("#333")
         plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")
