@@ -464,3 +464,51 @@ def test_a_trail_is_drawn_in_its_class_colour_and_fades_toward_its_oldest_end(pl
     marker = patch(image, widget_pixel(plot, 6.0, -8.0), 1).mean(axis=0)
     assert nearest_palette_index(marker) == 3
     assert np.abs(patch(image, widget_pixel(plot, 1.5, -6.5), 1) - background).max() < 1  # off the trail
+
+
+# --------------------------------------------------------------------------- glides
+
+
+def test_a_glide_moves_points_and_centers_from_where_they_are_to_the_new_frame(plot):
+    xy, labels = clusters(per_class=20)
+    plot.show_frame(xy, labels, cluster_centers())
+    shift = np.array([4.0, -2.0])
+    plot.show_frame(xy + shift, labels, cluster_centers() + shift, glide=1.0, now=10.0)
+    assert plot.gliding
+    np.testing.assert_allclose(plot._points.positions, xy)  # not moved yet
+    assert plot.animate(now=10.5)
+    np.testing.assert_allclose(plot._points.positions, xy + shift / 2)
+    np.testing.assert_allclose(plot._centers.centers, cluster_centers() + shift / 2)
+    assert plot.animate(now=11.2) and not plot.gliding
+    np.testing.assert_allclose(plot._points.positions, xy + shift)
+    np.testing.assert_allclose(plot._centers.centers, cluster_centers() + shift)
+    assert not plot.animate(now=12.0)  # nothing left to move
+
+
+def test_a_new_frame_mid_glide_starts_from_the_positions_shown(plot):
+    xy, labels = clusters(per_class=20)
+    plot.show_frame(xy, labels, cluster_centers())
+    plot.show_frame(xy + 4.0, labels, cluster_centers() + 4.0, glide=1.0, now=0.0)
+    plot.animate(now=0.5)
+    plot.show_frame(xy, labels, cluster_centers(), glide=1.0, now=0.5)
+    plot.animate(now=0.5)
+    np.testing.assert_allclose(plot._points.positions, xy + 2.0)  # no jump
+
+
+def test_no_glide_when_the_points_are_not_the_same_points(plot):
+    xy, labels = clusters(per_class=20)
+    plot.show_frame(xy, labels, cluster_centers())
+    plot.show_frame(xy + 1.0, np.roll(labels, 1), cluster_centers(), glide=1.0, now=0.0)
+    assert not plot.gliding
+    plot.show_frame(xy, np.roll(labels, 1), cluster_centers(), glide=0.0)
+    assert not plot.gliding
+
+
+def test_highlighting_mid_glide_ends_the_glide(plot):
+    xy, labels = clusters(per_class=20)
+    plot.show_frame(xy, labels, cluster_centers())
+    plot.show_frame(xy + 3.0, labels, cluster_centers() + 3.0, glide=1.0, now=0.0)
+    plot.highlight_class(2)
+    assert not plot.gliding
+    drawn = plot._points.positions
+    np.testing.assert_allclose(np.sort(drawn[:, 0]), np.sort(xy[:, 0] + 3.0))

@@ -16,6 +16,7 @@ painting helpers in plot_style, and the graphics items in plot_sprites and plot_
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,11 +27,13 @@ from cl_viz.qt.decision_regions import DecisionRegions
 from cl_viz.qt.inspector import PlotInspector
 from cl_viz.qt.palette import class_colors
 from cl_viz.qt.plot_geometry import clean_centers, clean_points, robust_bounds
+from cl_viz.qt.plot_glide import Glide
 from cl_viz.qt.plot_items import CentersItem, ClassSample, GridItem
 from cl_viz.qt.plot_sprites import SpriteCloudItem
 from cl_viz.qt.plot_style import SIZES, THEMES, Theme, qcolor
 
 AXIS_MODES = ("follow", "fixed")
+AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 
 
 class FeaturePlot(QtWidgets.QWidget):
@@ -54,6 +57,7 @@ class FeaturePlot(QtWidgets.QWidget):
         self._follow_fraction = float(follow_fraction)
         self._snap_next = True
         self._axes_partner: FeaturePlot | None = None
+        self._glide: Glide | None = None
         self._leads_axes = True
         self._title: str | None = None
         self._names: tuple[str, ...] = ()
@@ -158,6 +162,7 @@ class FeaturePlot(QtWidgets.QWidget):
         """One colour, legend entry, center marker and label per class; clears all data."""
         self._names = tuple(str(name) for name in class_names)
         self._highlight = None
+        self._glide = None
         self._points.clear()
         self._batch.clear()
         self._points.set_highlight(None)
@@ -168,16 +173,54 @@ class FeaturePlot(QtWidgets.QWidget):
         self._snap_next = True
         self._apply_style()
 
-    def show_frame(self, features, labels, centers) -> None:
-        """Draw one frame: features (N,2), labels (N,) int, centers (C,2). Non-finite rows are skipped."""
+    def show_frame(self, features, labels, centers, glide: float = 0.0, now: float | None = None) -> None:
+        """Draw one frame: features (N,2), labels (N,) int, centers (C,2). Non-finite rows are skipped.
+
+        With `glide` > 0 the points and centers move there over that many seconds, from where they
+        are shown now, as `animate` is called; otherwise at once. The view range (follow mode)
+        takes its step at once either way.
+        """
         ctr = np.asarray(centers)
         if not self._names:
             self.set_classes([str(k) for k in range(len(ctr))])
         xy, lab, valid = clean_points(features, labels, self.n_classes)
         ctr = clean_centers(ctr, self.n_classes)
-        self._points.set_points(xy, lab, valid)
+        shown_points, shown_centers = self._points.positions, self._centers.centers
+        new_points = self._points.set_points(xy, lab, valid)
         self._centers.set_centers(ctr)
         self._step_follow()
+        if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
+            self._glide = Glide((np.array(shown_points), np.array(self._points.positions)), (shown_centers, ctr),
+                                time.perf_counter() if now is None else now, float(glide))
+            self._apply_glide(self._glide.started)
+        else:
+            self._glide = None
+
+    @property
+    def gliding(self) -> bool:
+        """True while a glide toward the newest frame is under way (see `animate`)."""
+        return self._glide is not None
+
+    def animate(self, now: float | None = None) -> bool:
+        """Move a glide on to time `now` (default: the clock); False when there was none to move."""
+        if self._glide is None:
+            return False
+        now = time.perf_counter() if now is None else now
+        self._apply_glide(now)
+        if self._glide.progress(now) >= 1.0:
+            self._glide = None
+        return True
+
+    def finish_glide(self) -> None:
+        """Jump to the end of a glide under way."""
+        if self._glide is not None:
+            self._apply_glide(math.inf)
+            self._glide = None
+
+    def _apply_glide(self, now: float) -> None:
+        points, centers = self._glide.at(now)
+        self._points.set_positions(points)
+        self._centers.show_at(centers)
 
     def set_batch(self, features, labels) -> None:
         """The latest training batch, drawn as rings on top of the probe points."""
@@ -213,6 +256,7 @@ class FeaturePlot(QtWidgets.QWidget):
         if k is not None and not 0 <= int(k) < self.n_classes:
             raise ValueError(f"class {k} out of range 0..{self.n_classes - 1}")
         self._highlight = None if k is None else int(k)
+        self.finish_glide()  # the highlight reorders the drawn points
         for item in (self._points, self._batch, self._centers):
             item.set_highlight(self._highlight)
         for index, (sample, label) in enumerate(self._legend.items):
@@ -370,6 +414,11 @@ class FeaturePlot(QtWidgets.QWidget):
         font.setPointSizeF(SIZES.tick_pt * self._scale)
         for axis_name in ("left", "bottom"):
             self._plot.getAxis(axis_name).setStyle(tickFont=font)
+        # A left axis as wide as its widest label so far re-lays out the whole plot each time a
+        # wider label appears (many times while the features spread): room for "−0000.0" from the start.
+        left = self._plot.getAxis("left")
+        left.setWidth(int(math.ceil(QtGui.QFontMetricsF(font).horizontalAdvance(AXIS_LABEL_ROOM)
+                                    + left.style["tickTextOffset"][0] + abs(left.style["tickLength"]) + 2)))
 
     def _build_legend(self, theme: Theme) -> None:
         self._legend.clear()

@@ -53,8 +53,8 @@ class MetricsPanel:
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLabel("bottom", "step")
+        plot.getAxis("left").setWidth(44)  # a width that follows the labels re-lays out all three graphs
         for axis in ("left", "bottom"):
-            plot.getAxis(axis).setStyle(autoReduceTextSpace=False)  # no re-layout as labels narrow
             plot.getAxis(axis).setPen("#555")
             plot.getAxis(axis).setTextPen("#333")
         plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")

@@ -36,7 +36,10 @@ class CentersItem(pg.GraphicsObject):
         self._outline = QtGui.QColor("black")
         self._chip = QtGui.QColor("white")
         self._label_extent = 0.0  # pixels right of a center that its label chip may cover
+        self._line_height = 0.0
+        self._rect_cache: QtCore.QRectF | None = None
         self._trail_sprites = TrailSprites()
+        self._sprites: dict[tuple[int, float], tuple[QtGui.QPixmap, QtCore.QPointF]] = {}
 
     @property
     def trail_length(self) -> int:
@@ -69,12 +72,13 @@ class CentersItem(pg.GraphicsObject):
         self._restyle()
 
     def _restyle(self) -> None:
+        self._sprites.clear()
         for text in self._names:
             text.prepare(QtGui.QTransform(), self._font)
         widths = [text.size().width() for text in self._names]
         self._label_extent = self._marker / 2.0 + 16.0 + max(widths, default=0.0)
-        self.prepareGeometryChange()
-        self.update()
+        self._line_height = QtGui.QFontMetricsF(self._font).height()
+        self._geometry_changed()
 
     def set_highlight(self, k: int | None) -> None:
         self._highlight = k
@@ -85,14 +89,17 @@ class CentersItem(pg.GraphicsObject):
         moved = len(self._trail) == 0 or not np.array_equal(centers, self._trail[-1], equal_nan=True)
         if moved:
             self._trail = np.concatenate([self._trail[-(self._trail_max - 1):], centers[None]])
+        self.show_at(centers)
+
+    def show_at(self, centers: np.ndarray) -> None:
+        """Draw the markers at these positions, on the way to the newest ones of the trail (a glide):
+        the trail then ends at the markers."""
         self._centers = centers
-        self.prepareGeometryChange()
-        self.update()
+        self._geometry_changed()
 
     def clear_trails(self) -> None:
         self._trail = self._trail[-1:] if len(self._trail) else self._trail
-        self.prepareGeometryChange()
-        self.update()
+        self._geometry_changed()
 
     # geometry --------------------------------------------------------------
     def _finite_points(self) -> np.ndarray:
@@ -106,17 +113,27 @@ class CentersItem(pg.GraphicsObject):
         return (float(finite[:, ax].min()), float(finite[:, ax].max()))
 
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
+        if self._rect_cache is None:  # Qt asks several times per frame
+            self._rect_cache = self._padded_rect()
+        return self._rect_cache
+
+    def _padded_rect(self) -> QtCore.QRectF:
         pts = self._finite_points()
         if len(pts) == 0:
             return QtCore.QRectF()
         px, py = pixel_size(self)
         left, right = px * self._marker, px * (self._marker + self._label_extent)
-        pad_y = py * (self._marker + 2 * QtGui.QFontMetricsF(self._font).height())
+        pad_y = py * (self._marker + 2 * self._line_height)
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         return QtCore.QRectF(x0 - left, y0 - pad_y, x1 - x0 + left + right, y1 - y0 + 2 * pad_y)
 
-    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
+    def _geometry_changed(self) -> None:
         self.prepareGeometryChange()
+        self._rect_cache = None
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
+        self._geometry_changed()
         super().viewTransformChanged()
 
     # painting --------------------------------------------------------------
@@ -134,13 +151,16 @@ class CentersItem(pg.GraphicsObject):
         if len(self._centers) == 0:
             return
         transform = painter.transform()
-        trail = map_to_device(transform, self._trail)
+        history = self._trail.copy()
+        if len(history):
+            history[-1] = self._centers  # mid-glide the markers are not on the newest point yet
+        trail = map_to_device(transform, history)
         centers = map_to_device(transform, self._centers)
         finite = np.isfinite(self._centers).all(axis=1)
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         order = self._paint_order()
-        trails = [trail[np.isfinite(self._trail[:, k]).all(axis=1), k] for k in order]
+        trails = [trail[np.isfinite(history[:, k]).all(axis=1), k] for k in order]
         if painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG:
             for k, points in zip(order, trails):  # vector lines in an SVG, not thousands of bitmaps
                 painter.setOpacity(self._opacity(k))
@@ -148,10 +168,37 @@ class CentersItem(pg.GraphicsObject):
         else:
             self._trail_sprites.paint(painter, trails, [self._opacity(k) for k in order],
                                       self._colors[order], self._outline, self._trail_width)
+        vector = painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG
+        dpr = painter.device().devicePixelRatioF()
         for k in order:
             if finite[k]:
                 painter.setOpacity(self._opacity(k))
-                self._paint_marker(painter, k, centers[k])
+                if vector:
+                    self._paint_marker(painter, k, centers[k])
+                else:  # a pre-rendered marker and label: ~10x cheaper than drawing them each frame
+                    sprite, anchor = self._marker_sprite(k, dpr)
+                    painter.drawPixmap(QtCore.QPoint(round(centers[k, 0] - anchor.x()), round(centers[k, 1] - anchor.y())),
+                                       sprite)
+        painter.setOpacity(1.0)
+
+    def _marker_sprite(self, k: int, dpr: float) -> tuple[QtGui.QPixmap, QtCore.QPointF]:
+        """Class k's marker and label chip as a pixmap, and where in it the center lies (cached)."""
+        if (k, dpr) not in self._sprites:
+            radius = self._marker / 2.0
+            pad = self._outline_width + 2.0
+            size = self._names[k].size()
+            anchor = QtCore.QPointF(radius + pad, max(radius, size.height() / 2.0 + 1.0) + pad)
+            width = anchor.x() + radius + 4.0 + size.width() + 8.0 + pad
+            image = QtGui.QImage(int(math.ceil(width * dpr)), int(math.ceil(2 * anchor.y() * dpr)),
+                                 QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(QtCore.Qt.GlobalColor.transparent)
+            painter = QtGui.QPainter(image)
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+            self._paint_marker(painter, k, np.array([anchor.x(), anchor.y()]))
+            painter.end()
+            self._sprites[(k, dpr)] = (QtGui.QPixmap.fromImage(image), anchor)
+        return self._sprites[(k, dpr)]
 
     def _paint_trail(self, painter, k: int, pts: np.ndarray) -> None:
         """A polyline that fades toward its oldest end, drawn as a few solid-pen pieces of rising
@@ -214,6 +261,8 @@ class GridItem(ViewFillingItem):
         super().__init__()
         self._axes = (bottom, left)
         self._pen = QtGui.QPen(QtGui.QColor(0, 0, 0, 30), 1.0)
+        self._ticks_key: tuple | None = None
+        self._ticks: tuple[list[float], list[float]] = ([], [])
 
     def set_color(self, color: QtGui.QColor) -> None:
         self._pen = QtGui.QPen(color, 1.0)
@@ -229,8 +278,12 @@ class GridItem(ViewFillingItem):
             return
         to_device = painter.transform()
         device = to_device.mapRect(rect)
-        xs = self._major_ticks(self._axes[0], rect.left(), rect.right(), device.width())
-        ys = self._major_ticks(self._axes[1], rect.top(), rect.bottom(), device.height())
+        key = (rect.getRect(), device.width(), device.height())
+        if key != self._ticks_key:  # a paint without a range change (a glide) reuses the ticks
+            self._ticks = (self._major_ticks(self._axes[0], rect.left(), rect.right(), device.width()),
+                           self._major_ticks(self._axes[1], rect.top(), rect.bottom(), device.height()))
+            self._ticks_key = key
+        xs, ys = self._ticks
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self._pen)

@@ -83,12 +83,19 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._frags = np.zeros((0, 10))
         self._set_bounds(None)
 
-    def set_points(self, xy: np.ndarray, labels: np.ndarray, valid: np.ndarray) -> None:
-        """New positions; rebuilds the fragment table only when N, labels or the mask change."""
-        if self._needs_rebuild(labels, valid):
+    def set_points(self, xy: np.ndarray, labels: np.ndarray, valid: np.ndarray) -> bool:
+        """New positions; rebuilds the fragment table only when N, labels or the mask change
+        (and then returns True: the points drawn before are not the same points)."""
+        rebuilt = self._needs_rebuild(labels, valid)
+        if rebuilt:
             self._rebuild(labels, valid)
-        self._xy = np.take(xy, self._take, axis=0)
-        self._set_bounds(column_bounds(self._xy) if len(self._xy) else None)
+        self.set_positions(np.take(xy, self._take, axis=0))
+        return rebuilt
+
+    def set_positions(self, xy: np.ndarray) -> None:
+        """Move the drawn points: (n, 2) finite positions in draw order (see `positions`)."""
+        self._xy = xy
+        self._set_bounds(column_bounds(xy) if len(xy) else None)
 
     def _needs_rebuild(self, labels: np.ndarray, valid: np.ndarray) -> bool:
         return (

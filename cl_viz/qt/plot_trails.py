@@ -15,8 +15,8 @@ from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.plot_style import TRAIL_ALPHA
 
-DOT_SPACING = 0.4  # distance between dots along a trail, in dot diameters
-MAX_DOTS = 500  # per trail: a longer trail (a deep zoom) spaces its dots further apart
+DOT_SPACING = 0.45  # distance between dots along a trail, in dot diameters
+MAX_DOTS = 250  # per trail: a longer trail (early training, a deep zoom) spaces its dots further apart
 CASED_FRACTION = 0.25  # the newest quarter of a trail gets a casing of the outline colour
 FADE_EXPONENT = 0.6  # below 1 the older half of a trail stays visible longer than a linear fade
 

@@ -254,3 +254,4 @@ class WorkerThread:
             return True
         self.worker.stop()
         return self.thread.wait(timeout_ms)
+
