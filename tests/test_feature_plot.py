@@ -512,3 +512,15 @@ def test_highlighting_mid_glide_ends_the_glide(plot):
     assert not plot.gliding
     drawn = plot._points.positions
     np.testing.assert_allclose(np.sort(drawn[:, 0]), np.sort(xy[:, 0] + 3.0))
+
+
+def test_a_leader_follows_its_partners_frame_of_the_same_step_before_the_partner_draws_it(linked_pair):
+    from cl_viz.qt.plot_geometry import snapshot_bounds
+
+    leader, follower = linked_pair
+    xy, labels = clusters()
+    far = xy * 4.0  # the partner's frame spreads four times as far, and nothing of it is drawn yet
+    leader.show_frame(xy, labels, cluster_centers(), partner_bounds=snapshot_bounds(far, cluster_centers() * 4))
+    follower.show_frame(far, labels, cluster_centers() * 4)
+    (x0, x1), (y0, y1) = follower.view_range()
+    assert x0 < far[:, 0].min() and x1 > far[:, 0].max() and y0 < far[:, 1].min() and y1 > far[:, 1].max()

@@ -119,3 +119,17 @@ def test_a_lesson_preset_sets_the_controls_hides_advanced_ones_and_resets(qtbot,
     for name in preset.hide:
         assert not getattr(window.controls, name).isVisibleTo(window.controls), name
     assert window.lessons_menu.actions()
+
+
+def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, window):
+    from cl_viz.core.examples import find_example
+    from cl_viz.qt.plot_geometry import snapshot_bounds
+
+    window.show_recording(load_recording(find_example("center-vs-softmax").path))
+    qtbot.waitUntil(lambda: window._drawn is not None and not window.drawing, timeout=5000)
+    frame = window._drawn
+    for plot, snapshot in ((window.plot, frame.primary), (window.comparison_plot, frame.comparison)):
+        (x0, x1), (y0, y1) = plot.view_range()
+        (bx0, bx1), (by0, by1) = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+        eps = 1e-6 * (bx1 - bx0)
+        assert x0 <= bx0 + eps and x1 >= bx1 - eps and y0 <= by0 + eps and y1 >= by1 - eps  # the petals fit

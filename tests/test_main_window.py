@@ -5,7 +5,7 @@ import sys
 import textwrap
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 
 from cl_viz.qt.main_window import MainWindow
 from cl_viz.qt.settings import APP_DEFAULTS, load_setup

@@ -173,12 +173,15 @@ class FeaturePlot(QtWidgets.QWidget):
         self._snap_next = True
         self._apply_style()
 
-    def show_frame(self, features, labels, centers, glide: float = 0.0, now: float | None = None) -> None:
+    def show_frame(self, features, labels, centers, glide: float = 0.0, now: float | None = None,
+                   partner_bounds: np.ndarray | None = None) -> None:
         """Draw one frame: features (N,2), labels (N,) int, centers (C,2). Non-finite rows are skipped.
 
         With `glide` > 0 the points and centers move there over that many seconds, from where they
         are shown now, as `animate` is called; otherwise at once. The view range (follow mode)
-        takes its step at once either way.
+        takes its step at once either way. A leading linked plot follows its partner's data too:
+        `partner_bounds` (see plot_geometry.snapshot_bounds) when the partner's frame of the same
+        step is drawn after this one, else what the partner shows.
         """
         ctr = np.asarray(centers)
         if not self._names:
@@ -188,7 +191,7 @@ class FeaturePlot(QtWidgets.QWidget):
         shown_points, shown_centers = self._points.positions, self._centers.centers
         new_points = self._points.set_points(xy, lab, valid)
         self._centers.set_centers(ctr)
-        self._step_follow()
+        self._step_follow(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
             self._glide = Glide((np.array(shown_points), np.array(self._points.positions)), (shown_centers, ctr),
                                 time.perf_counter() if now is None else now, float(glide))
@@ -298,7 +301,7 @@ class FeaturePlot(QtWidgets.QWidget):
         if self._axes_partner is not None:
             self._axes_partner.set_fixed_range(*self.view_range().ravel())
 
-    def _step_follow(self) -> None:
+    def _step_follow(self, partner_bounds: np.ndarray | None = None) -> None:
         if self._axis_mode != "follow":
             return
         if self._axes_partner is not None and not self._leads_axes:
@@ -306,7 +309,7 @@ class FeaturePlot(QtWidgets.QWidget):
             return
         target = self.follow_bounds()
         if self._axes_partner is not None:
-            partner = self._axes_partner.follow_bounds()
+            partner = self._axes_partner.follow_bounds() if partner_bounds is None else partner_bounds
             if target is None or partner is None:
                 target = target if partner is None else partner
             else:
@@ -417,8 +420,8 @@ class FeaturePlot(QtWidgets.QWidget):
         # A left axis as wide as its widest label so far re-lays out the whole plot each time a
         # wider label appears (many times while the features spread): room for "−0000.0" from the start.
         left = self._plot.getAxis("left")
-        left.setWidth(int(math.ceil(QtGui.QFontMetricsF(font).horizontalAdvance(AXIS_LABEL_ROOM)
-                                    + left.style["tickTextOffset"][0] + abs(left.style["tickLength"]) + 2)))
+        left.setWidth(math.ceil(QtGui.QFontMetricsF(font).horizontalAdvance(AXIS_LABEL_ROOM)
+                                + left.style["tickTextOffset"][0] + abs(left.style["tickLength"]) + 2))
 
     def _build_legend(self, theme: Theme) -> None:
         self._legend.clear()

@@ -23,6 +23,7 @@ from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.grid_window import GridWindow
 from cl_viz.qt.menus import build_menus
 from cl_viz.qt.metrics_panel import GRAPHS, MetricsPanel
+from cl_viz.qt.plot_geometry import snapshot_bounds
 from cl_viz.qt.plot_glide import glide_seconds
 from cl_viz.qt.presentation import PresentationMixin, PresentationStrip
 from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
@@ -309,7 +310,10 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
             self._animate_one_plot()
             return
         self._drawn = frame
-        self._draw_plot(self.plot, frame.primary)
+        partner_bounds = None
+        if frame.comparison is not None and self.comparison_plot.axes_partner is not None:
+            partner_bounds = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+        self._draw_plot(self.plot, frame.primary, partner_bounds)
         if frame.comparison is not None:
             self._pending_stages.append(partial(self._draw_plot, self.comparison_plot, frame.comparison))
         self._pending_stages.append(partial(self._draw_panels, frame))
@@ -345,9 +349,10 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
 
-    def _draw_plot(self, plot: FeaturePlot, snapshot) -> None:
+    def _draw_plot(self, plot: FeaturePlot, snapshot, partner_bounds=None) -> None:
         glide = glide_seconds(self._frame_interval) if self.running and self.scrub_index is None else 0.0
-        plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2], glide=glide)
+        plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2], glide=glide,
+                        partner_bounds=partner_bounds)
         plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
         if self.controls.show_batch.isChecked() and snapshot.batch_features is not None:
             plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)

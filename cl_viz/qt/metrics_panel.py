@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from cl_viz.core.history import BoundedHistory
@@ -53,7 +53,8 @@ class MetricsPanel:
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLabel("bottom", "step")
-        plot.getAxis("left").setWidth(44)  # a width that follows the labels re-lays out all three graphs
+        # a width that follows the labels would re-lay out all three graphs: room for "0.0001" from the start
+        plot.getAxis("left").setWidth(QFontMetrics(QFont()).horizontalAdvance("0.0001") + 16)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setPen("#555")
             plot.getAxis(axis).setTextPen("#333")

@@ -63,6 +63,12 @@ def clean_centers(centers, n_classes: int) -> np.ndarray:
     return ctr
 
 
+def snapshot_bounds(features, centers) -> np.ndarray | None:
+    """robust_bounds of raw (N, 2) features and (C, 2) centers: what follow mode would show of them."""
+    xy = np.asarray(features, dtype=np.float64)
+    return robust_bounds(xy[finite_rows(xy)], np.asarray(centers, dtype=np.float64))
+
+
 def robust_bounds(xy: np.ndarray, extra: np.ndarray) -> np.ndarray | None:
     """Padded [[xmin, xmax], [ymin, ymax]] of the 0.5–99.5 percentiles of xy, joined with extra."""
     step = max(1, len(xy) // FOLLOW_SAMPLE)

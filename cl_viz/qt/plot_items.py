@@ -189,7 +189,7 @@ class CentersItem(pg.GraphicsObject):
             size = self._names[k].size()
             anchor = QtCore.QPointF(radius + pad, max(radius, size.height() / 2.0 + 1.0) + pad)
             width = anchor.x() + radius + 4.0 + size.width() + 8.0 + pad
-            image = QtGui.QImage(int(math.ceil(width * dpr)), int(math.ceil(2 * anchor.y() * dpr)),
+            image = QtGui.QImage(math.ceil(width * dpr), math.ceil(2 * anchor.y() * dpr),
                                  QtGui.QImage.Format.Format_ARGB32_Premultiplied)
             image.setDevicePixelRatio(dpr)
             image.fill(QtCore.Qt.GlobalColor.transparent)

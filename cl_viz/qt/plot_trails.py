@@ -24,7 +24,7 @@ FADE_EXPONENT = 0.6  # below 1 the older half of a trail stays visible longer th
 def render_trail_atlas(colors: np.ndarray, outline: QtGui.QColor, diameter: float, casing: float,
                        dpr: float) -> tuple[QtGui.QPixmap, int]:
     """One dot per class colour side by side, then one larger dot of the outline colour."""
-    cell = int(math.ceil((casing + 2.0) * dpr))
+    cell = math.ceil((casing + 2.0) * dpr)
     image = QtGui.QImage(cell * (len(colors) + 1), cell, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QtCore.Qt.GlobalColor.transparent)
     painter = QtGui.QPainter(image)

@@ -254,4 +254,3 @@ class WorkerThread:
             return True
         self.worker.stop()
         return self.thread.wait(timeout_ms)
-
