@@ -316,11 +316,17 @@ def test_linked_leader_follows_both_plots_and_the_follower_takes_its_range(linke
     np.testing.assert_allclose(follower.view_range(), leader.view_range())
 
 
-def test_a_linked_frame_repaints_only_its_own_plot(linked_pair, qtbot):
-    leader, follower = linked_pair
+def draw_in_step(leader: FeaturePlot, follower: FeaturePlot) -> tuple[np.ndarray, np.ndarray]:
+    """The same clusters in both linked plots, each range settled."""
     xy, labels = clusters()
     for plot in (follower, leader, follower):
         plot.show_frame(xy, labels, cluster_centers())
+    return xy, labels
+
+
+def test_a_linked_frame_leaves_the_other_plot_alone(linked_pair):
+    leader, follower = linked_pair
+    xy, labels = draw_in_step(leader, follower)
     before = follower.view_range()
     leader.show_frame(xy * 3, labels, cluster_centers() * 3)  # the leader's range changes
     np.testing.assert_allclose(follower.view_range(), before)  # until the follower's own frame
@@ -328,9 +334,7 @@ def test_a_linked_frame_repaints_only_its_own_plot(linked_pair, qtbot):
 
 def test_zooming_one_linked_plot_zooms_the_other(linked_pair, qtbot):
     leader, follower = linked_pair
-    xy, labels = clusters()
-    for plot in (follower, leader, follower):
-        plot.show_frame(xy, labels, cluster_centers())
+    draw_in_step(leader, follower)
     before = leader.view_range()
     with qtbot.waitSignal(leader.axis_mode_changed, timeout=1000):
         wheel(follower)
