@@ -33,6 +33,7 @@ from cl_viz.qt.plot_sprites import SpriteCloudItem
 from cl_viz.qt.plot_style import SIZES, THEMES, Theme, qcolor
 
 AXIS_MODES = ("follow", "fixed")
+FOLLOW_DEADBAND_PX = 2.0  # follow mode leaves the range alone for steps smaller than this
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 
 
@@ -323,8 +324,8 @@ class FeaturePlot(QtWidgets.QWidget):
         else:
             current = self.view_range()
             new = current + self._follow_fraction * (target - current)
-            if self._below_half_pixel(new - current):
-                return  # converged: skip re-laying out the axes for an invisible change
+            if self._below_pixels(new - current, FOLLOW_DEADBAND_PX):
+                return  # about converged: a change of a pixel or two is not worth re-laying out the axes
         self.view_box.setRange(xRange=new[0], yRange=new[1], padding=0)
 
     def follow_bounds(self) -> np.ndarray | None:
@@ -347,16 +348,16 @@ class FeaturePlot(QtWidgets.QWidget):
         if self._axes_partner is None:
             return
         new = self._axes_partner.view_range()
-        if not self._below_half_pixel(new - self.view_range()):
+        if not self._below_pixels(new - self.view_range(), 0.5):
             self.view_box.setRange(xRange=new[0], yRange=new[1], padding=0)
 
     @property
     def axes_partner(self) -> FeaturePlot | None:
         return self._axes_partner
 
-    def _below_half_pixel(self, delta: np.ndarray) -> bool:
+    def _below_pixels(self, delta: np.ndarray, pixels: float) -> bool:
         pixel_w, pixel_h = self.view_box.viewPixelSize()
-        return bool((np.abs(delta[0]) < 0.5 * pixel_w).all() and (np.abs(delta[1]) < 0.5 * pixel_h).all())
+        return bool((np.abs(delta[0]) < pixels * pixel_w).all() and (np.abs(delta[1]) < pixels * pixel_h).all())
 
     # appearance ------------------------------------------------------------
     def set_title(self, text: str | None) -> None:
