@@ -319,9 +319,9 @@ class MainWindow(RecordingsMixin, PresentationMixin, QMainWindow):
         self._pending_stages.append(partial(self._draw_panels, frame))
 
     def _animate_one_plot(self) -> None:
-        """Glides take turns on every GLIDE_EVERY-th tick (~10 paints a second), so that the GUI thread
-        stays idle most of the time while training: each plot moves at ~5 fps when both glide and
-        ~10 fps alone. (On every tick, paints under a busy training thread reached 60 ms here.)"""
+        """Glides take turns on every GLIDE_EVERY-th idle tick, so that the GUI thread stays idle much of
+        the time while training: with 2, each plot moves at ~8 fps when both glide and ~15 fps alone.
+        (On every tick, single gaps of the heartbeat test reached 55-62 ms here.)"""
         self._glide_turn += 1
         gliding = [plot for plot in (self.plot, self.comparison_plot) if plot.gliding and plot.isVisible()]
         if gliding and self._glide_turn % GLIDE_EVERY == 0:
