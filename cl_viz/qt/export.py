@@ -27,7 +27,8 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.feature_plot import AXIS_MODES, FeaturePlot
+from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.plot_axes import AXIS_MODES
 from cl_viz.qt.plot_geometry import finite_rows, robust_bounds
 from cl_viz.qt.plot_style import THEMES
 
