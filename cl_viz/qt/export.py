@@ -29,7 +29,7 @@ from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.plot_axes import AXIS_MODES
-from cl_viz.qt.plot_geometry import finite_rows, robust_bounds
+from cl_viz.qt.plot_geometry import finite_rows, robust_bounds, snapshot_bounds
 from cl_viz.qt.plot_style import THEMES
 
 IMAGE_FORMATS = ("png", "svg")
@@ -180,14 +180,15 @@ class FrameCanvas(QtWidgets.QWidget):
 
     def draw(self, frame: Frame) -> np.ndarray:
         """(height, width, 3) uint8 RGB image of one frame."""
-        # the twin first, so that the leading primary follows both plots' new data; then the twin
-        # takes the primary's range
-        for plot, snapshot in reversed(list(zip(self.plots, (frame.primary, frame.comparison)))):
+        partner_bounds = None  # the leading primary follows the twin's frame too, as in the main window
+        if len(self.plots) == 2 and frame.comparison is not None:
+            partner_bounds = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+        for plot, snapshot in zip(self.plots, (frame.primary, frame.comparison)):
             if snapshot is None:
                 continue
-            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
+            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2],
+                            partner_bounds=partner_bounds if plot is self.plots[0] else None)
             plot.set_title(frame_title(snapshot))
-        self.plots[-1].match_partner_range()
         _settle_layouts()
         image = QtGui.QImage(self.width(), self.height(), QtGui.QImage.Format.Format_RGB32)
         image.fill(self._background)

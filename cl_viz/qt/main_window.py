@@ -9,15 +9,7 @@ from collections.abc import Callable
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QLabel,
-    QLayout,
-    QMainWindow,
-    QScrollArea,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.recording import Recording
@@ -30,15 +22,7 @@ from cl_viz.qt.grid_window import GridWindow
 from cl_viz.qt.menus import build_menus
 from cl_viz.qt.metrics_panel import MetricsPanel
 from cl_viz.qt.presentation import PresentationMixin, PresentationStrip
-from cl_viz.qt.settings import (
-    APP_DEFAULTS,
-    DEFAULT_VIEW,
-    VIEW_SWITCHES,
-    load_bytes,
-    load_view,
-    save_setup,
-    save_view,
-)
+from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.timeline_bar import TimelineBar
 from cl_viz.qt.window_drawing import DRAW_INTERVAL_MS, DrawingMixin
 from cl_viz.qt.window_recordings import TIMELINE_FRAMES, RecordingsMixin

@@ -161,14 +161,14 @@ class CentersItem(pg.GraphicsObject):
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         order = self._paint_order()
         trails = [trail[np.isfinite(history[:, k]).all(axis=1), k] for k in order]
-        if painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG:
+        vector = painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG
+        if vector:
             for k, points in zip(order, trails):  # vector lines in an SVG, not thousands of bitmaps
                 painter.setOpacity(self._opacity(k))
                 self._paint_trail(painter, k, points)
         else:
             self._trail_sprites.paint(painter, trails, [self._opacity(k) for k in order],
                                       self._colors[order], self._outline, self._trail_width)
-        vector = painter.paintEngine().type() == QtGui.QPaintEngine.Type.SVG
         dpr = painter.device().devicePixelRatioF()
         for k in order:
             if finite[k]:
