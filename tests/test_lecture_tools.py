@@ -37,7 +37,9 @@ def test_scrubbing_shows_an_earlier_frame_while_training_goes_on(qtbot, window):
     assert window.timeline.steps == [0, 1, 2, 3]
     window.timeline_bar.slider.setValue(1)  # as a user's click on the slider would
     window.timeline_bar.scrubbed.emit(1)
-    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 1, timeout=5000)
+    # the whole frame: the timeline label is drawn in the last stage, a few ticks after the plots
+    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 1 and not window.drawing,
+                    timeout=5000)
     with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=10000):
         window.worker.single_step()  # training goes on behind the scrubbed view
     window.draw_latest()
