@@ -4,11 +4,14 @@ import subprocess
 import sys
 import textwrap
 
+import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtWidgets import QApplication
 
 from cl_viz.qt.main_window import MainWindow
 from cl_viz.qt.settings import APP_DEFAULTS, load_setup
+from cl_viz.qt.window_drawing import paint_in_a_later_pass
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 
@@ -246,3 +249,32 @@ def test_plots_glide_between_frames_while_training_and_end_on_the_newest(qtbot, 
     for plot, snapshot in ((window.plot, window.latest.primary), (window.comparison_plot, window.latest.comparison)):
         assert plot._points.positions == pytest.approx(snapshot.features[:, :2])
         assert plot._centers.centers == pytest.approx(snapshot.centers[:, :2])
+
+
+def test_a_drawn_stage_is_painted_in_a_later_pass_of_the_event_loop(qtbot):
+    """A stage's change and its repaint never run in one stretch: the view holds its repaint
+    until the event loop has gone round once more, then repaints."""
+    view = pg.PlotWidget()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    paints = []
+    counter = PaintCounter(paints)
+    view.viewport().installEventFilter(counter)
+    paint_in_a_later_pass(view)
+    view.getPlotItem().getViewBox().setRange(xRange=(0, 5), yRange=(0, 5))
+    assert not view.viewport().updatesEnabled()
+    QApplication.sendPostedEvents()
+    assert not paints
+    qtbot.waitUntil(lambda: view.viewport().updatesEnabled() and len(paints) > 0, timeout=2000)
+
+
+class PaintCounter(QObject):
+    def __init__(self, paints: list):
+        super().__init__()
+        self.paints = paints
+
+    def eventFilter(self, watched, event):  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint:
+            self.paints.append(event.type())
+        return False

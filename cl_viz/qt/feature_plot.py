@@ -26,6 +26,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from cl_viz.qt.decision_regions import DecisionRegions
 from cl_viz.qt.inspector import PlotInspector
+from cl_viz.qt.lean_axis import lean_axes
 from cl_viz.qt.palette import class_colors
 from cl_viz.qt.plot_axes import FollowAxesMixin
 from cl_viz.qt.plot_geometry import clean_centers, clean_points
@@ -76,7 +77,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         self.set_theme(theme)
 
     def _build_view(self) -> None:
-        self._view = pg.PlotWidget()
+        self._view = pg.PlotWidget(axisItems=lean_axes())
         # The plot takes focus on click (so keys leave the number boxes) but leaves the keys to
         # the window's shortcuts: QGraphicsView would otherwise swallow the arrow keys.
         self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -123,6 +124,10 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
     @property
     def view_box(self) -> pg.ViewBox:
         return self._plot.getViewBox()
+
+    @property
+    def graphics_view(self) -> pg.PlotWidget:
+        return self._view
 
     @property
     def legend(self) -> pg.LegendItem:

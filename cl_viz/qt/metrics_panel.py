@@ -8,11 +8,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from cl_viz.core.history import BoundedHistory
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.lean_axis import lean_axes
 from cl_viz.qt.plot_items import GridItem
 
 CURVE_HZ = 4
@@ -28,23 +29,33 @@ ROWS = (("L_S", "loss_softmax", "{:.3f}"), ("λ·L_C", "weighted_center", "{:.4f
 
 
 class MetricsPanel:
-    """Two widgets fed from one history: `table` (latest numbers) and `graphs` (curves over steps)."""
+    """Two widgets fed from one history: `table` (latest numbers) and `graphs` (curves over steps).
+
+    Each graph is a view of its own, so that refreshing one repaints only that one."""
 
     def __init__(self, capacity: int = 2000):
         self.histories = {run: BoundedHistory(COLUMNS, capacity) for run in RUN_COLORS}
-        self.graphs = pg.GraphicsLayoutWidget()
-        self.graphs.setBackground("w")
-        self.loss_plot = self._add_plot("losses (log scale)", log_y=True)
-        self.accuracy_plot = self._add_plot("accuracy on the probe set")
-        self.ratio_plot = self._add_plot("intra / inter   (lower = more compact)")
+        self.graphs = QWidget()
+        row = QHBoxLayout(self.graphs)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.views: dict[str, pg.PlotWidget] = {}
+        self.loss_plot = self._add_plot(row, "loss", "losses (log scale)", log_y=True)
+        self.accuracy_plot = self._add_plot(row, "accuracy", "accuracy on the probe set")
+        self.ratio_plot = self._add_plot(row, "ratio", "intra / inter   (lower = more compact)")
         self.accuracy_plot.setYRange(0, 1)
+        self.plots = {"loss": self.loss_plot, "accuracy": self.accuracy_plot, "ratio": self.ratio_plot}
         self.curves = {run: self._add_curves(run) for run in RUN_COLORS}
         self._curves_drawn_at = -1.0
         self.table = QWidget()
         self.values = self._build_table(QGridLayout(self.table))
 
-    def _add_plot(self, title: str, log_y: bool = False) -> pg.PlotItem:
-        plot = self.graphs.addPlot(title=f"<span style='color:#333'>{title}</span>")
+    def _add_plot(self, row: QHBoxLayout, graph: str, title: str, log_y: bool = False) -> pg.PlotItem:
+        view = self.views[graph] = pg.PlotWidget(background="w", axisItems=lean_axes())
+        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        row.addWidget(view)
+        plot = view.getPlotItem()
+        plot.setTitle(f"<span style='color:#333'>{title}</span>")
         plot.setLogMode(y=log_y)
         grid = GridItem(plot.getAxis("bottom"), plot.getAxis("left"))  # showGrid's costs ~10 ms a paint
         grid.set_color(QColor(0, 0, 0, 40))
@@ -136,6 +147,8 @@ class MetricsPanel:
                 values = history.column(key)
                 ok = np.isfinite(values) & ((values > 0) if graph == "loss" else True)
                 curve.setData(steps[ok], values[ok])
+        # the new range now: pyqtgraph would apply it inside the next paint and then paint again
+        self.plots[graph].getViewBox().prepareForPaint()
 
     def _update_numbers(self, run: str, history: BoundedHistory) -> None:
         for label, key, fmt in ROWS:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QGraphicsView
 
 from cl_viz.core.runner import Frame
 from cl_viz.qt.feature_plot import FeaturePlot
@@ -16,7 +17,18 @@ from cl_viz.qt.plot_glide import glide_seconds
 
 DRAW_INTERVAL_MS = 33
 GLIDE_EVERY = 2  # timer ticks per glide step
+PAINT_DELAY_MS = 1
 FRAME_INTERVAL_SMOOTHING = 0.3  # weight of the newest interval between frames
+
+
+def paint_in_a_later_pass(view: QGraphicsView) -> None:
+    """Hold the view's repaint until the event loop has gone round once more. Qt would otherwise
+    paint in the same pass as the change that asked for it: a stage and its paint then run in two
+    passes, with input (and any other timer) handled in between."""
+    port = view.viewport()
+    if port.updatesEnabled():
+        port.setUpdatesEnabled(False)  # re-enabling repaints the whole view, as a new frame does anyway
+        QTimer.singleShot(PAINT_DELAY_MS, port, partial(port.setUpdatesEnabled, True))
 
 
 class DrawingMixin:
@@ -39,8 +51,9 @@ class DrawingMixin:
     def draw_latest(self) -> None:
         """One timer tick does one thing, so the GUI is never busy with a whole frame at once. A new
         frame is drawn in stages, one per tick: the main plot, the comparison plot, the numbers,
-        timeline and status, then (a few times a second) each graph of curves. Other ticks move
-        the plots' glides toward their newest frame."""
+        timeline and status, then (a few times a second) each graph of curves. A plot's or graph's
+        repaint waits for the next pass of the event loop. Other ticks move the plots' glides
+        toward their newest frame."""
         if self._pending_stages:
             self._pending_stages.pop(0)()
             return
@@ -77,18 +90,25 @@ class DrawingMixin:
             self._pending_stages.pop(0)()
         for plot in (self.plot, self.comparison_plot):
             plot.finish_glide()
+        for view in (self.plot.graphics_view, self.comparison_plot.graphics_view, *self.metrics.views.values()):
+            view.viewport().setUpdatesEnabled(True)
 
     def _draw_panels(self, frame: Frame) -> None:
         self.timeline_bar.set_length(len(self.timeline), self.scrub_index)
         self.timeline_bar.set_label(frame.step, self.scrub_index is None, self.recording is not None)
         self.metrics.refresh_numbers()
         if self.metrics.curves_due():
-            self._pending_stages.extend(partial(self.metrics.refresh_graph, graph) for graph in GRAPHS)
+            self._pending_stages.extend(partial(self._draw_graph, graph) for graph in GRAPHS)
         self._update_status(frame)
         if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
 
+    def _draw_graph(self, graph: str) -> None:
+        paint_in_a_later_pass(self.metrics.views[graph])
+        self.metrics.refresh_graph(graph)
+
     def _draw_plot(self, plot: FeaturePlot, snapshot, partner_bounds=None) -> None:
+        paint_in_a_later_pass(plot.graphics_view)
         glide = glide_seconds(self._frame_interval) if self.running and self.scrub_index is None else 0.0
         plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2], glide=glide,
                         partner_bounds=partner_bounds)
