@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from PySide6 import QtGui
 
 from cl_viz.qt.plot_style import TRAIL_ALPHA
-from cl_viz.qt.plot_trails import FADE_EXPONENT, MAX_DOTS, dot_opacity, resample_trails
+from cl_viz.qt.plot_trails import FADE_EXPONENT, MAX_DOTS, TrailSprites, dot_opacity, resample_trails
 
 
 def test_dots_are_evenly_spaced_along_each_trail_with_rising_age():
@@ -39,3 +40,24 @@ def test_overlapping_dots_add_up_to_the_fade():
     spacing = 0.4  # in dot diameters: each pixel is under 1 / 0.4 = 2.5 dots
     covered = 1.0 - (1.0 - dot_opacity(age, spacing)) ** (1.0 / spacing)
     assert covered == pytest.approx(age ** FADE_EXPONENT * TRAIL_ALPHA / 255)
+
+
+def _render(sprites: TrailSprites, trails, key) -> QtGui.QImage:
+    image = QtGui.QImage(120, 120, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QtGui.QPainter(image)
+    sprites.paint(painter, trails, [1.0, 0.5], np.array([[200, 0, 0, 255], [0, 0, 200, 255]], np.uint8),
+                  QtGui.QColor("black"), 3.0, settled_key=key)
+    painter.end()
+    return image
+
+
+def test_a_glide_redraws_only_the_newest_segment_and_looks_as_if_drawn_afresh(qapp):
+    history = [np.array([[10.0, 10.0], [60.0, 15.0], [90.0, 80.0]]), np.array([[20.0, 100.0], [25.0, 40.0]])]
+    cached = TrailSprites()
+    _render(cached, history, key=("trail 1", "view 1"))
+    gliding = [points.copy() for points in history]
+    gliding[0][-1] = [75.0, 50.0]  # the markers on their way: only the newest end moves
+    gliding[1][-1] = [24.0, 60.0]
+    assert _render(cached, gliding, key=("trail 1", "view 1")) == _render(TrailSprites(), gliding, key=None)
+    assert cached._settled_key is not None

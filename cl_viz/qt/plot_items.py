@@ -27,6 +27,7 @@ class CentersItem(pg.GraphicsObject):
         self._colors = np.zeros((0, 4), np.uint8)
         self._centers = np.zeros((0, 2))
         self._trail = np.zeros((0, 0, 2))
+        self._trail_version = 0  # counts changes of _trail: the trail sprites keep what did not change
         self._highlight: int | None = None
         self._marker = SIZES.center
         self._outline_width = SIZES.center_outline
@@ -53,7 +54,7 @@ class CentersItem(pg.GraphicsObject):
         self._names = [QtGui.QStaticText(str(name)) for name in names]
         self._colors = np.asarray(colors, np.uint8)
         self._centers = np.full((len(names), 2), np.nan)
-        self._trail = np.zeros((0, len(names), 2))
+        self._set_trail(np.zeros((0, len(names), 2)))
         self._highlight = None
         self._restyle()
 
@@ -88,7 +89,7 @@ class CentersItem(pg.GraphicsObject):
         """Move the markers; the trail grows only when a center actually moved."""
         moved = len(self._trail) == 0 or not np.array_equal(centers, self._trail[-1], equal_nan=True)
         if moved:
-            self._trail = np.concatenate([self._trail[-(self._trail_max - 1):], centers[None]])
+            self._set_trail(np.concatenate([self._trail[-(self._trail_max - 1):], centers[None]]))
         self.show_at(centers)
 
     def show_at(self, centers: np.ndarray) -> None:
@@ -98,8 +99,12 @@ class CentersItem(pg.GraphicsObject):
         self._geometry_changed()
 
     def clear_trails(self) -> None:
-        self._trail = self._trail[-1:] if len(self._trail) else self._trail
+        self._set_trail(self._trail[-1:] if len(self._trail) else self._trail)
         self._geometry_changed()
+
+    def _set_trail(self, trail: np.ndarray) -> None:
+        self._trail = trail
+        self._trail_version += 1
 
     # geometry --------------------------------------------------------------
     def _finite_points(self) -> np.ndarray:
@@ -167,8 +172,10 @@ class CentersItem(pg.GraphicsObject):
                 painter.setOpacity(self._opacity(k))
                 self._paint_trail(painter, k, points)
         else:
-            self._trail_sprites.paint(painter, trails, [self._opacity(k) for k in order],
-                                      self._colors[order], self._outline, self._trail_width)
+            opacities = [self._opacity(k) for k in order]
+            settled = (self._trail_version, tuple(order), tuple(opacities), _transform_key(transform))
+            self._trail_sprites.paint(painter, trails, opacities, self._colors[order], self._outline,
+                                      self._trail_width, settled_key=settled)
         dpr = painter.device().devicePixelRatioF()
         for k in order:
             if finite[k]:
@@ -236,6 +243,10 @@ class CentersItem(pg.GraphicsObject):
         painter.setPen(self._text)
         painter.setFont(self._font)
         painter.drawStaticText(QtCore.QPointF(x + 4.0, chip.top() + 1.0), text)
+
+
+def _transform_key(transform: QtGui.QTransform) -> tuple[float, ...]:
+    return (transform.m11(), transform.m12(), transform.m21(), transform.m22(), transform.dx(), transform.dy())
 
 
 class ViewFillingItem(pg.GraphicsObject):

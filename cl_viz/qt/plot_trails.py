@@ -41,11 +41,13 @@ def render_trail_atlas(colors: np.ndarray, outline: QtGui.QColor, diameter: floa
     return QtGui.QPixmap.fromImage(image), cell
 
 
-def resample_trails(trails: list[np.ndarray], spacing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def resample_trails(trails: list[np.ndarray], spacing: float,
+                    ages: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evenly spaced dots along each polyline (device pixels, newest point last), in one pass for all.
 
-    Returns the dots' positions (n, 2), their age along the trail (0 oldest, 1 newest) and the index
-    of the trail each belongs to. Trails of fewer than two points are left out.
+    Returns the dots' positions (n, 2), their age (0 oldest, 1 newest: by default evenly along
+    each trail's points, else interpolated from `ages`, one per point) and the index of the trail
+    each belongs to. Trails of fewer than two points are left out.
     """
     kept = [k for k, points in enumerate(trails) if len(points) >= 2]
     if not kept:
@@ -62,7 +64,7 @@ def resample_trails(trails: list[np.ndarray], spacing: float) -> tuple[np.ndarra
     local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     step = np.where(counts > 1, (ends - starts) / np.maximum(counts - 1, 1), 0.0)
     at = starts[owner] + local * step[owner] + np.where(counts > 1, 0.0, ends - starts)[owner]
-    ages = np.concatenate([np.linspace(0.0, 1.0, size) for size in sizes])
+    ages = np.concatenate([np.linspace(0.0, 1.0, len(trails[k])) if ages is None else ages[k] for k in kept])
     xy = np.column_stack([np.interp(at, along, points[:, 0]), np.interp(at, along, points[:, 1])])
     return xy, np.interp(at, along, ages), np.asarray(kept)[owner]
 
@@ -81,17 +83,31 @@ class TrailSprites:
         self._atlas: QtGui.QPixmap | None = None
         self._cell = 0
         self._key: tuple | None = None
+        self._settled_key: tuple | None = None
+        self._settled: tuple[np.ndarray, np.ndarray] = (_table(np.zeros((0, 2)), np.zeros(0), np.zeros(0)),) * 2
 
     def paint(self, painter: QtGui.QPainter, trails: list[np.ndarray], opacities: list[float],
-              colors: np.ndarray, outline: QtGui.QColor, width: float) -> None:
-        """trails: one (T, 2) array of device pixels per class (newest last); opacities: per class."""
+              colors: np.ndarray, outline: QtGui.QColor, width: float, settled_key: tuple | None = None) -> None:
+        """trails: one (T, 2) array of device pixels per class (newest last); opacities: per class.
+
+        Everything but each trail's newest segment is kept for the next paint with the same
+        `settled_key` (the caller's key for the trails' older points, the view and the opacities):
+        while a glide moves the newest end, only that segment is resampled."""
         dpr = painter.device().devicePixelRatioF()
         casing = width + 2.0
         key = (dpr, width, outline.rgba(), colors.tobytes())
         if self._atlas is None or key != self._key:
             self._atlas, self._cell = render_trail_atlas(colors, outline, width, casing, dpr)
             self._key = key
-        frags = self._fragments(trails, opacities, width, casing, len(colors))
+            self._settled_key = None
+        ages = [np.linspace(0.0, 1.0, len(points)) for points in trails]
+        if settled_key is None or (settled_key, key) != self._settled_key:
+            self._settled = self._fragments([points[:-1] for points in trails], [age[:-1] for age in ages],
+                                            opacities, width, casing, len(colors))
+            self._settled_key = None if settled_key is None else (settled_key, key)
+        newest = self._fragments([points[-2:] for points in trails], [age[-2:] for age in ages], opacities, width,
+                                 casing, len(colors))
+        frags = np.concatenate([self._settled[0], newest[0], self._settled[1], newest[1]])  # casings below dots
         if len(frags) == 0:
             return
         frags[:, 4:6] = self._cell
@@ -99,14 +115,14 @@ class TrailSprites:
         first = shiboken6.wrapInstance(frags.ctypes.data, QtGui.QPainter.PixmapFragment)
         painter.drawPixmapFragments(first, len(frags), self._atlas)
 
-    def _fragments(self, trails, opacities, width, casing, n_classes) -> np.ndarray:
-        xy, age, owner = resample_trails(trails, DOT_SPACING * width)
+    def _fragments(self, trails, ages, opacities, width, casing, n_classes) -> tuple[np.ndarray, np.ndarray]:
+        """(casing fragments, dot fragments)."""
+        xy, age, owner = resample_trails(trails, DOT_SPACING * width, ages)
         opacity = np.asarray(opacities, np.float64)[owner] if len(owner) else np.zeros(0)
         newest = age >= 1.0 - CASED_FRACTION
         casings = _table(xy[newest], np.full(newest.sum(), n_classes * self._cell),
                          dot_opacity(age[newest], DOT_SPACING * width / casing) * opacity[newest])
-        dots = _table(xy, owner * self._cell, dot_opacity(age, DOT_SPACING) * opacity)
-        return np.concatenate([casings, dots])
+        return casings, _table(xy, owner * self._cell, dot_opacity(age, DOT_SPACING) * opacity)
 
 
 def _table(xy: np.ndarray, source_x: np.ndarray, opacity: np.ndarray) -> np.ndarray:
