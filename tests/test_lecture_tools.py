@@ -40,11 +40,11 @@ def test_scrubbing_shows_an_earlier_frame_while_training_goes_on(qtbot, window):
     # the whole frame: the timeline label is drawn in the last stage, a few ticks after the plots
     qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 1 and not window.drawing,
                     timeout=5000)
-    with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=10000):
-        window.worker.single_step()  # training goes on behind the scrubbed view
+    window.worker.single_step()  # training goes on behind the scrubbed view
+    qtbot.waitUntil(lambda: window.latest.step == 4, timeout=10000)
     window.draw_latest()
-    assert window.shown_frame().step == 1 and window.latest.step == 4
-    assert "past" in window.timeline_bar.label.text()
+    assert window.shown_frame().step == 1, window.timeline.steps
+    assert window.timeline_bar.label.text() == "step 1 (past)"
     window.timeline_bar.live.click()
     qtbot.waitUntil(lambda: window._drawn.step == 4, timeout=5000)
 

@@ -173,27 +173,35 @@ sys.exit(main(["--autostart", "--compare", "--dataset", "digits", "--model", "ti
 
 def test_gui_thread_never_blocks_long_while_training(tmp_path):
     """A 5 ms heartbeat timer on the GUI thread of the real app (its own process, its default
-    1500x950 window) while the comparison trains and every stage of its frames is drawn and glides.
+    1500x950 window) while the comparison trains and every stage of its frames is drawn and glides:
+    no gap between two beats reaches 50 ms, and 99% stay under 25 ms.
 
-    99% of the gaps between beats stay under 50 ms. The longest gap is held to 100 ms of the GUI
-    thread's own CPU time and 200 ms of wall time (no lock, no wait): on this 2-core machine one
-    paint in a few hundred, normally ~5 ms, now and then takes 30-70 ms of CPU while the training
-    thread saturates the other core, whatever the frame (see benchmarks/gui_heartbeat.py)."""
+    A run with a gap over 50 ms is run once more, and that run decides. The GUI's own work comes
+    back with every frame (each run draws at least 12, every stage of them); this shared 2-core VM
+    now and then takes the CPU away for tens of milliseconds, which does not come back (on a noisy
+    day: 99% of the gaps within 22 ms and one of 64 ms, see benchmarks/gui_heartbeat.py)."""
     load = os.getloadavg()[0]
     if load > 2 * (os.cpu_count() or 1):
         pytest.skip(f"the machine is too busy (load {load:.1f}) to tell a blocked GUI from a descheduled one")
+    runs = [_heartbeat_run(tmp_path / "first")]
+    if runs[0]["worst"] >= 0.050:
+        runs.append(_heartbeat_run(tmp_path / "again"))
+    for run in runs:
+        print(run["summary"])
+        assert run["p99"] < 0.025, run["summary"]
+    assert runs[-1]["worst"] < 0.050, [run["summary"] for run in runs]
+
+
+def _heartbeat_run(folder) -> dict:
     result = subprocess.run([sys.executable, "-c", HEARTBEAT_SCRIPT], capture_output=True, text=True,
-                            timeout=300, env=_app_env(tmp_path))
+                            timeout=300, env=_app_env(folder))
     assert result.returncode == 0, result.stderr
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     ordered = sorted(measured["gaps"])
     p99, worst, worst_cpu = ordered[int(0.99 * (len(ordered) - 1))], ordered[-1], max(measured["cpu"])
     summary = (f"{len(ordered)} beats over {measured['frames']} frames: 99% within {p99 * 1000:.0f} ms, worst "
                f"{worst * 1000:.0f} ms; GUI CPU between beats at most {worst_cpu * 1000:.0f} ms")
-    print(summary)
-    assert p99 < 0.050, summary
-    assert worst_cpu < 0.100, summary
-    assert worst < 0.200, summary
+    return {"p99": p99, "worst": worst, "summary": summary}
 
 
 def test_settings_are_remembered_and_defaults_restored(qtbot, open_window, settings, small_config):
