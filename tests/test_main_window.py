@@ -179,7 +179,7 @@ def test_gui_thread_never_blocks_long_while_training(tmp_path):
     A run with a gap over 50 ms is run once more, and that run decides. The GUI's own work comes
     back with every frame (each run draws at least 12, every stage of them); this shared 2-core VM
     now and then takes the CPU away for tens of milliseconds, which does not come back (on a noisy
-    day: 99% of the gaps within 22 ms and one of 64 ms, see benchmarks/gui_heartbeat.py)."""
+    day, with older code: 99% of the gaps within 22 ms and a single one of 64 ms)."""
     load = os.getloadavg()[0]
     if load > 2 * (os.cpu_count() or 1):
         pytest.skip(f"the machine is too busy (load {load:.1f}) to tell a blocked GUI from a descheduled one")
