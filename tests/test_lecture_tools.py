@@ -37,16 +37,24 @@ def test_scrubbing_shows_an_earlier_frame_while_training_goes_on(qtbot, window):
     assert window.timeline.steps == [0, 1, 2, 3]
     window.timeline_bar.slider.setValue(1)  # as a user's click on the slider would
     window.timeline_bar.scrubbed.emit(1)
+
+    def shows(step: int, label: str | None = None):
+        """An assertion (so that a timeout says what was on screen): the whole frame of `step` is drawn."""
+        drawn = None if window._drawn is None else window._drawn.step
+        state = (f"drawn {drawn}, drawing {window.drawing}, scrub index {window.scrub_index}, "
+                 f"timeline {window.timeline.steps}, label {window.timeline_bar.label.text()!r}")
+        assert drawn == step and not window.drawing, state
+        assert label is None or window.timeline_bar.label.text() == label, state
+
     # the whole frame: the timeline label is drawn in the last stage, a few ticks after the plots
-    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 1 and not window.drawing,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: shows(1, "step 1 (past)"), timeout=5000)
     window.worker.single_step()  # training goes on behind the scrubbed view
     qtbot.waitUntil(lambda: window.latest.step == 4, timeout=10000)
     window.draw_latest()
     assert window.shown_frame().step == 1, window.timeline.steps
-    assert window.timeline_bar.label.text() == "step 1 (past)"
+    shows(1, "step 1 (past)")
     window.timeline_bar.live.click()
-    qtbot.waitUntil(lambda: window._drawn.step == 4, timeout=5000)
+    qtbot.waitUntil(lambda: shows(4), timeout=5000)
 
 
 def test_save_then_replay_a_recording(qtbot, window, tmp_path):
