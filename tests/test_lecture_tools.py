@@ -143,3 +143,24 @@ def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, wind
         (bx0, bx1), (by0, by1) = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
         eps = 1e-6 * (bx1 - bx0)
         assert x0 <= bx0 + eps and x1 >= bx1 - eps and y0 <= by0 + eps and y1 >= by1 - eps  # the petals fit
+
+
+def test_scrubbing_to_the_frame_on_screen_marks_it_past(qtbot, window):
+    """Frames can arrive faster than they are drawn: the frame on screen, drawn live, may already be
+    an earlier one when the user picks it on the timeline. It is then drawn again, as past."""
+    window.draw_timer.stop()  # this test plays the timer's part
+    train_steps(qtbot, window, 1)
+    while window.shown_frame() is not window._drawn or window.drawing:
+        window.draw_latest()
+    assert window.timeline_bar.label.text() == "step 1 (live)"
+    train_steps(qtbot, window, 2)  # not drawn: the timer is stopped
+    window.timeline_bar.scrubbed.emit(1)
+    window.draw_latest()
+    while window.drawing:
+        window.draw_latest()
+    assert window.timeline_bar.label.text() == "step 1 (past)"
+    window.timeline_bar.live.click()
+    window.draw_latest()
+    while window.drawing:
+        window.draw_latest()
+    assert window.timeline_bar.label.text() == "step 3 (live)"

@@ -21,10 +21,12 @@ class RecordingsMixin:
     @Slot(int)
     def on_scrubbed(self, index: int) -> None:
         self.scrub_index = index
+        self._drawn = None  # even the frame on screen is drawn again: its label now says "past"
 
     @Slot()
     def go_live(self) -> None:
         self.scrub_index = None
+        self._drawn = None  # and now "live"
 
     def show_recording(self, recording: Recording) -> None:
         """Replay a recorded run: the worker pauses, the timeline holds the file's frames."""
