@@ -40,11 +40,10 @@ class MetricsPanel:
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         self.views: dict[str, pg.PlotWidget] = {}
-        self.loss_plot = self._add_plot(row, "loss", "losses (log scale)", log_y=True)
-        self.accuracy_plot = self._add_plot(row, "accuracy", "accuracy on the probe set")
-        self.ratio_plot = self._add_plot(row, "ratio", "intra / inter   (lower = more compact)")
-        self.accuracy_plot.setYRange(0, 1)
-        self.plots = {"loss": self.loss_plot, "accuracy": self.accuracy_plot, "ratio": self.ratio_plot}
+        self.plots = {"loss": self._add_plot(row, "loss", "losses (log scale)", log_y=True),
+                      "accuracy": self._add_plot(row, "accuracy", "accuracy on the probe set"),
+                      "ratio": self._add_plot(row, "ratio", "intra / inter   (lower = more compact)")}
+        self.plots["accuracy"].setYRange(0, 1)
         self.curves = {run: self._add_curves(run) for run in RUN_COLORS}
         self._curves_drawn_at = -1.0
         self.table = QWidget()
@@ -77,13 +76,13 @@ class MetricsPanel:
         name = "center loss" if run == "primary" else "softmax only"
         solid, dashed = pg.mkPen(color, width=2), pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
         curves = {
-            "loss_softmax": self.loss_plot.plot(pen=solid, name=f"L_S, {name}"),
-            "probe_accuracy": self.accuracy_plot.plot(pen=solid, name=f"probe, {name}"),
-            "nearest_center_accuracy": self.accuracy_plot.plot(pen=dashed, name=f"nearest center, {name}"),
-            "ratio": self.ratio_plot.plot(pen=solid, name=name),
+            "loss_softmax": self.plots["loss"].plot(pen=solid, name=f"L_S, {name}"),
+            "probe_accuracy": self.plots["accuracy"].plot(pen=solid, name=f"probe, {name}"),
+            "nearest_center_accuracy": self.plots["accuracy"].plot(pen=dashed, name=f"nearest center, {name}"),
+            "ratio": self.plots["ratio"].plot(pen=solid, name=name),
         }
         if run == "primary":
-            curves["weighted_center"] = self.loss_plot.plot(pen=dashed, name="λ·L_C, center loss")
+            curves["weighted_center"] = self.plots["loss"].plot(pen=dashed, name="λ·L_C, center loss")
         return curves
 
     def _build_table(self, grid: QGridLayout) -> dict[tuple[str, str], QLabel]:
