@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 
 from cl_viz.core.errors import ClVizError
@@ -20,6 +22,7 @@ STRUCTURAL_FIELDS = (
     "center_update", "optimizer", "seed", "device", "probe_size", "batch_size",
 )
 LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight")
+MAX_SEED = 2**32 - 1  # numpy's and torch's generators all take seeds up to here
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,30 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
+        """A configuration from stored fields (a checkpoint, a recording); raises ClVizError if any is wrong."""
+        if not isinstance(data, dict):
+            raise ClVizError(f"a configuration must be a table of fields, got {type(data).__name__}")
+        unknown = sorted(str(name) for name in set(data) - FIELD_NAMES)
         if unknown:
             raise ClVizError(f"unknown configuration field(s): {', '.join(unknown)}")
-        values = dict(data)
-        if "lr_milestones" in values:
-            values["lr_milestones"] = tuple(int(m) for m in values["lr_milestones"])
-        return cls(**values).validated()
+        return cls(**{name: _stored(name, value) for name, value in data.items()}).validated()
+
+    def with_valid(self, data: dict) -> tuple[TrainConfig, list[str]]:
+        """This configuration changed by each field of `data` that is valid on its own; the others are
+        left as they are and their problems returned, one sentence each."""
+        config, problems = self, []
+        for name, value in data.items():
+            try:
+                if name not in FIELD_NAMES:
+                    raise ClVizError(f"unknown configuration field {name!r}")
+                config = config.replace(**{name: _stored(name, value)}).validated()
+            except ClVizError as error:
+                problems.append(str(error))
+        return config, problems
 
     def validated(self) -> TrainConfig:
         """Return self, or raise ClVizError naming the first invalid field."""
+        _check_types(self)
         _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("model", self.model, MODELS)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -85,8 +101,10 @@ class TrainConfig:
         _check_finite("softmax weight", self.softmax_weight)
         if self.softmax_weight < 0:
             raise ClVizError(f"softmax weight must be ≥ 0, got {self.softmax_weight:g}")
+        _check_finite("momentum", self.momentum)
         if not 0.0 <= self.momentum < 1.0:
             raise ClVizError(f"momentum must be in [0, 1), got {self.momentum:g}")
+        _check_finite("weight decay", self.weight_decay)
         if self.weight_decay < 0:
             raise ClVizError(f"weight decay must be ≥ 0, got {self.weight_decay:g}")
         if self.batch_size < 1:
@@ -95,6 +113,9 @@ class TrainConfig:
             raise ClVizError(f"feature dimension must be 2 or 3, got {self.feat_dim}")
         if self.probe_size is not None and self.probe_size < 10:
             raise ClVizError(f"probe size must be ≥ 10, got {self.probe_size}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ClVizError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        _check_finite("learning-rate decay factor", self.lr_gamma)
         if not 0 < self.lr_gamma <= 1:
             raise ClVizError(f"learning-rate decay factor must be in (0, 1], got {self.lr_gamma:g}")
         return self
@@ -102,6 +123,50 @@ class TrainConfig:
     def structural_changes(self, other: TrainConfig) -> list[str]:
         """Names of fields that differ from `other` and need a reset."""
         return [name for name in STRUCTURAL_FIELDS if getattr(self, name) != getattr(other, name)]
+
+
+FIELD_TYPES = typing.get_type_hints(TrainConfig)
+FIELD_NAMES = frozenset(FIELD_TYPES)
+# What the app starts with: at lr 0.05 the CPU model's petals form within a few hundred steps.
+APP_DEFAULTS = TrainConfig(lr=0.05)
+
+
+def _stored(name: str, value):
+    """A stored value as the field holds it: JSON and TOML have lists where the field has a tuple."""
+    if name == "lr_milestones" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "a string",
+               type(None): "None"}
+
+
+def _check_types(config: TrainConfig) -> None:
+    for name, wanted in FIELD_TYPES.items():
+        value = getattr(config, name)
+        if not _has_type(value, wanted):
+            raise ClVizError(f"{name} must be {_describe(wanted)}, got {value!r}")
+
+
+def _has_type(value, wanted) -> bool:
+    if isinstance(wanted, types.UnionType):
+        return any(_has_type(value, option) for option in typing.get_args(wanted))
+    if typing.get_origin(wanted) is tuple:
+        return isinstance(value, tuple) and all(_has_type(item, int) for item in value)
+    if isinstance(value, bool):
+        return wanted is bool
+    if wanted is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, wanted)
+
+
+def _describe(wanted) -> str:
+    if isinstance(wanted, types.UnionType):
+        return " or ".join(_describe(option) for option in typing.get_args(wanted))
+    if typing.get_origin(wanted) is tuple:
+        return "a list of whole numbers"
+    return _TYPE_WORDS[wanted]
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

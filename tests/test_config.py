@@ -1,0 +1,76 @@
+"""TrainConfig validation: types as well as ranges, wherever a configuration comes from."""
+
+import math
+
+import pytest
+import torch
+
+from cl_viz.core.checkpoints import FORMAT, VERSION, load_checkpoint, save_checkpoint
+from cl_viz.core.config import TrainConfig
+from cl_viz.core.errors import ClVizError
+
+WRONG_TYPES = [
+    ("probe_size", 100.5), ("probe_size", "200"), ("batch_size", 32.0), ("batch_size", True), ("seed", "1"),
+    ("feat_dim", 2.0), ("lam", "0.1"), ("lam", True), ("lr", None), ("bias", 1), ("bias", "yes"),
+    ("relu_features", 0), ("dataset", 3), ("data_dir", 5), ("device", None), ("lr_milestones", [100]),
+    ("lr_milestones", (1.5,)), ("lr_milestones", (True,)), ("lr_milestones", "12"), ("lr_gamma", "x"),
+]
+
+
+@pytest.mark.parametrize("name, value", WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_one_error_naming_field_and_value(name, value):
+    with pytest.raises(ClVizError) as error:
+        TrainConfig().replace(**{name: value}).validated()
+    assert name in str(error.value) and repr(value) in str(error.value)
+
+
+@pytest.mark.parametrize("name, value", [("lam", 1), ("alpha", 0), ("lr", 1), ("probe_size", None),
+                                         ("probe_size", 50), ("bias", None), ("bias", False), ("data_dir", None),
+                                         ("data_dir", "/data"), ("lr_milestones", (100, 200)), ("seed", 2**32 - 1)])
+def test_values_of_the_right_type_pass(name, value):
+    config = TrainConfig().replace(**{name: value})
+    assert config.validated() is config
+
+
+@pytest.mark.parametrize("name, value, problem", [
+    ("weight_decay", math.inf, "weight decay must be a finite number"),
+    ("momentum", math.nan, "momentum must be a finite number"),
+    ("lr_gamma", math.nan, "learning-rate decay factor must be a finite number"),
+    ("seed", -1, "seed must be in [0, 4294967295], got -1"),
+    ("seed", 2**64, "seed must be in [0, 4294967295]"),
+])
+def test_non_finite_numbers_and_seeds_torch_cannot_take_are_rejected(name, value, problem):
+    with pytest.raises(ClVizError, match=problem.replace("[", r"\[").replace("]", r"\]")):
+        TrainConfig().replace(**{name: value}).validated()
+
+
+def test_from_dict_converts_a_list_of_milestones_and_rejects_what_is_not_one():
+    assert TrainConfig.from_dict({"lr_milestones": [100, 200]}).lr_milestones == (100, 200)
+    for bad in ("12", [1.5], 7, [None]):
+        with pytest.raises(ClVizError, match="lr_milestones"):
+            TrainConfig.from_dict({"lr_milestones": bad})
+
+
+@pytest.mark.parametrize("data", [[1, 2], "config", None, 3])
+def test_from_dict_of_something_that_is_not_a_dict_is_one_clear_error(data):
+    with pytest.raises(ClVizError, match="configuration must be a table of fields"):
+        TrainConfig.from_dict(data)
+
+
+def test_from_dict_with_keys_that_are_not_names_is_one_clear_error():
+    with pytest.raises(ClVizError, match="unknown configuration field"):
+        TrainConfig.from_dict({1: 2, "lam": 0.1})
+
+
+def test_a_round_trip_through_a_dict_keeps_the_configuration():
+    config = TrainConfig(lam=0.2, bias=True, probe_size=300, lr_milestones=(10, 20), data_dir="/d")
+    assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_a_checkpoint_with_a_config_of_the_wrong_type_is_refused_clearly(tmp_path):
+    config = TrainConfig().to_dict() | {"probe_size": 100.5}
+    state = {"format": FORMAT, "version": VERSION, "config": config, "step": 3, "model": {},
+             "centers": torch.zeros(10, 2), "optimizer": {}}
+    path = save_checkpoint(state, tmp_path / "checkpoint.pt")
+    with pytest.raises(ClVizError, match=r"probe_size must be a whole number.*got 100\.5"):
+        load_checkpoint(path)
