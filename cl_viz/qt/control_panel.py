@@ -15,6 +15,11 @@ BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without b
 LAMBDA_WARNING = 1.0
 HIDEABLE = ("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias", "device", "seed",
             "alpha", "lr")
+# The TrainConfig fields the panel has a control for, and the numbers those controls can hold.
+SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "batch_size", "optimizer", "center_update", "bias",
+                "device", "seed")
+CONTROL_RANGES = {"lam": (0.0, 100.0), "alpha": (0.0, 1.0), "lr": (1e-7, 10.0), "batch_size": (1, 65536),
+                  "seed": (0, 2**31 - 1)}
 
 TIPS = {
     "lam": "λ, the weight of center loss in L = L_S + λ·L_C (Eq. 5). 0 is softmax only; the paper uses 0.01 "
@@ -90,9 +95,10 @@ class ControlPanel(QWidget):
     def _build_loss_group(self) -> QGroupBox:
         group = QGroupBox("Loss  L = L_S + λ·L_C   (applies live)")
         form = QFormLayout(group)
-        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, decimals=5, allow_zero=True, box_maximum=100.0)
+        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, allow_zero=True, box_maximum=CONTROL_RANGES["lam"][1])
         self.alpha = ValueSlider(0.0, 1.0, 0.5, log=False, decimals=3)
-        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, decimals=4, box_maximum=10.0)
+        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, box_minimum=CONTROL_RANGES["lr"][0],
+                              box_maximum=CONTROL_RANGES["lr"][1])
         self.lambda_warning = QLabel("λ > 1: center loss dominates; features may collapse toward 0.")
         self.lambda_warning.setObjectName("warning")
         self.lambda_warning.setWordWrap(True)
@@ -113,13 +119,13 @@ class ControlPanel(QWidget):
         self.dataset = _combo(DATASET_CHOICES)
         self.model = _combo((m, m) for m in MODELS)
         self.batch_size = QSpinBox()
-        self.batch_size.setRange(2, 4096)
+        self.batch_size.setRange(*CONTROL_RANGES["batch_size"])
         self.optimizer = _combo((o, o) for o in OPTIMIZERS)
         self.center_update = _combo((c, c) for c in CENTER_UPDATES)
         self.bias = _combo(BIAS_CHOICES)
         self.device = _combo((d, d) for d in DEVICES)
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setRange(*CONTROL_RANGES["seed"])
         form.addRow("Compare", self.compare)
         for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Batch size", self.batch_size),
                               ("Optimizer", self.optimizer), ("Centers", self.center_update),
@@ -159,12 +165,14 @@ class ControlPanel(QWidget):
     def config(self, base: TrainConfig | None = None) -> TrainConfig:
         """The configuration the controls describe (fields without a control come from `base`)."""
         base = base or TrainConfig()
-        return base.replace(
-            lam=self.lam.value(), alpha=self.alpha.value(), lr=self.lr.value(),
-            dataset=self.dataset.currentData(), model=self.model.currentData(),
-            batch_size=self.batch_size.value(), optimizer=self.optimizer.currentData(),
-            center_update=self.center_update.currentData(), bias=self.bias.currentData(),
-            device=self.device.currentData(), seed=self.seed.value())
+        return base.replace(**self.values())
+
+    def values(self) -> dict:
+        """The SETUP_FIELDS as the controls show them."""
+        numbers = {name: getattr(self, name).value() for name in ("lam", "alpha", "lr", "batch_size", "seed")}
+        choices = {name: getattr(self, name).currentData()
+                   for name in ("dataset", "model", "optimizer", "center_update", "bias", "device")}
+        return numbers | choices
 
     def set_config(self, config: TrainConfig, compare: bool) -> None:
         widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.batch_size,

@@ -3,28 +3,66 @@
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
 
 TICKS = 1000
+SIGNIFICANT_DIGITS = 6
+BOX_DECIMALS = 15  # QDoubleSpinBox rounds to this many decimals: 1e-9 keeps all six significant digits
+NUMBER_PREFIX = re.compile(r"[+-]?\d*\.?\d*([eE][+-]?\d*)?")  # what typing a number passes through
+
+
+class CompactSpinBox(QDoubleSpinBox):
+    """A number box that shows 0.01, 1e-06 and 100 as written (%g), instead of a fixed number of decimals
+    that shows 1e-06 as 0.00000; it takes the same forms from the keyboard."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(BOX_DECIMALS)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
+        return f"{value:.{SIGNIFICANT_DIGITS}g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
+        return float(text.strip())
+
+    def validate(self, text: str, position: int):
+        return self._state(text.strip()), text, position
+
+    def _state(self, text: str) -> QValidator.State:
+        if not NUMBER_PREFIX.fullmatch(text):
+            return QValidator.State.Invalid
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate  # "", "1e", "1e-": a number being typed
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable
+        return QValidator.State.Intermediate  # "0" on the way to "0.001" where the minimum is 1e-7
 
 
 class ValueSlider(QWidget):
     """Slider for quick dragging, spin box for exact values. On a log scale with `allow_zero`,
-    the leftmost slider position means exactly 0 (λ = 0: softmax only)."""
+    the leftmost slider position means exactly 0 (λ = 0: softmax only). The box can reach beyond the
+    slider (`box_minimum`, `box_maximum`); a linear slider rounds its positions to `decimals`."""
 
     value_changed = Signal(float)
 
     def __init__(self, minimum: float, maximum: float, value: float, *, log: bool, decimals: int = 4,
-                 allow_zero: bool = False, box_maximum: float | None = None, parent: QWidget | None = None):
+                 allow_zero: bool = False, box_minimum: float | None = None, box_maximum: float | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.minimum, self.maximum, self.log, self.allow_zero = minimum, maximum, log, allow_zero
+        self.decimals = decimals
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, TICKS)
-        self.box = QDoubleSpinBox()
-        self.box.setDecimals(decimals)
-        self.box.setRange(0.0 if allow_zero else minimum, box_maximum or maximum)
+        self.box = CompactSpinBox()
+        if box_minimum is None:
+            box_minimum = 0.0 if allow_zero else minimum
+        self.box.setRange(box_minimum, maximum if box_maximum is None else box_maximum)
         self.box.setSingleStep(minimum if log else (maximum - minimum) / 100)
         self.box.setKeyboardTracking(False)
         if log:
@@ -70,7 +108,7 @@ class ValueSlider(QWidget):
         if self.log:
             exponent = math.log10(self.minimum) + fraction * (math.log10(self.maximum) - math.log10(self.minimum))
             return float(f"{10 ** exponent:.2g}")  # round numbers: 0.01, 0.02, … not 0.0101
-        return round(self.minimum + fraction * (self.maximum - self.minimum), self.box.decimals())
+        return round(self.minimum + fraction * (self.maximum - self.minimum), self.decimals)
 
     def _move_slider(self, value: float) -> None:
         self.slider.blockSignals(True)
