@@ -6,26 +6,40 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from cl_viz.core.config import TrainConfig
-from cl_viz.core.errors import ClVizError
-
-APP_DEFAULTS = TrainConfig(lr=0.05)  # the CPU preset forms its petals within a few hundred steps at 0.05
+from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.qt.control_panel import CONTROL_RANGES, SETUP_FIELDS
 
 
 def load_setup(settings: QSettings) -> tuple[TrainConfig, bool]:
-    """The last setup, or the defaults when there is none or it cannot be read."""
-    if not settings.contains("setup/config"):
-        return APP_DEFAULTS, False
-    try:
-        config = TrainConfig.from_dict(json.loads(str(settings.value("setup/config"))))
-    except (ClVizError, TypeError, ValueError):
-        config = APP_DEFAULTS
+    """The last setup: the fields the window has a control for, each one that cannot be read or used
+    replaced by its default; every other field is the app's default. Never raises."""
+    config, _ = APP_DEFAULTS.with_valid(_usable_fields(_stored_setup(settings)))
     return config, _bool(settings.value("setup/compare", False))
 
 
 def save_setup(settings: QSettings, config: TrainConfig, compare: bool) -> None:
-    settings.setValue("setup/config", json.dumps(config.to_dict()))
+    settings.setValue("setup/config", json.dumps({name: getattr(config, name) for name in SETUP_FIELDS}))
     settings.setValue("setup/compare", compare)
+
+
+def _stored_setup(settings: QSettings) -> dict:
+    try:
+        data = json.loads(str(settings.value("setup/config", "{}")))
+    except (ValueError, RecursionError):  # not JSON, a number of 5,000 digits, lists nested 100,000 deep
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _usable_fields(data: dict) -> dict:
+    """The stored fields a control has, with a value that control can hold."""
+    return {name: value for name, value in data.items() if name in SETUP_FIELDS and _fits_control(name, value)}
+
+
+def _fits_control(name: str, value) -> bool:
+    if name not in CONTROL_RANGES:
+        return True
+    low, high = CONTROL_RANGES[name]
+    return isinstance(value, (int, float)) and low <= value <= high
 
 
 VIEW_SWITCHES = ("show_batch", "link_axes", "decision_regions", "weight_arrows")
