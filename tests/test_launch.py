@@ -3,10 +3,13 @@ import sys
 
 import pytest
 
+from PySide6.QtCore import QSettings
+
 from cl_viz.cli import build_parser
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.qt.launch import initial_setup
+from cl_viz.qt.settings import load_setup
 
 
 def test_gui_flags_preset_the_controls():
@@ -28,6 +31,26 @@ def test_flags_override_remembered_settings_only_where_given():
 def test_invalid_gui_flags_are_rejected():
     with pytest.raises(ClVizError, match="α"):
         initial_setup(TrainConfig(), False, build_parser().parse_args(["--alpha", "2"]))
+
+
+def test_an_invalid_remembered_field_gives_way_to_its_default_and_the_flags_still_apply():
+    saved = TrainConfig(probe_size=100.5, lam=0.2, seed=True, model="seed")
+    config, _ = initial_setup(saved, False, build_parser().parse_args(["--alpha", "0.2", "--model", "lenet++"]))
+    assert config == TrainConfig(lam=0.2, alpha=0.2, model="lenet++")
+
+
+def test_a_garbage_settings_file_with_good_flags_launches_with_the_flags(tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("setup/config", '{"probe_size": 100.5, "feat_dim": 3, "lam": "x", "seed": 4, "lr": NaN}')
+    settings.setValue("setup/compare", "perhaps")
+    args = build_parser().parse_args(["--lambda", "0.5", "--dataset", "digits", "--compare"])
+    assert initial_setup(*load_setup(settings), args) == (APP_DEFAULTS.replace(lam=0.5, dataset="digits", seed=4),
+                                                          True)
+
+
+def test_a_bad_flag_is_an_error_even_with_a_bad_remembered_setup():
+    with pytest.raises(ClVizError, match="α"):
+        initial_setup(TrainConfig(probe_size=100.5), False, build_parser().parse_args(["--alpha", "2"]))
 
 
 def test_invalid_flag_exits_with_one_line_before_any_window(tmp_path):

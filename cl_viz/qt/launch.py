@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
@@ -14,9 +15,11 @@ OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:
-    """Remembered setup, overridden by whatever the command line names."""
+    """Remembered setup, overridden by whatever the command line names. A remembered field that is not
+    valid gives way to its default; a flag that is not valid is an error."""
     changes = {field: getattr(args, arg) for arg, field in OVERRIDES if getattr(args, arg, None) is not None}
-    return saved.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
+    remembered, _ = APP_DEFAULTS.with_valid({f.name: getattr(saved, f.name) for f in dataclasses.fields(saved)})
+    return remembered.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
 
 
 def run_replay(args: argparse.Namespace) -> int:
