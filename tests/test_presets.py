@@ -190,12 +190,12 @@ def test_a_bad_preset_is_one_clear_error_naming_the_file(tmp_path, text, problem
 def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
     path = tmp_path / "latin1.toml"
     path.write_bytes('title = "Größe"\n'.encode("latin-1"))
-    with pytest.raises(ClVizError, match="latin1.toml is not valid TOML"):
+    with pytest.raises(ClVizError, match="latin1.toml: not valid TOML"):
         load_preset(path)
 
 
 def test_a_missing_file_or_unknown_name_is_a_clear_error(tmp_path):
-    with pytest.raises(ClVizError, match="cannot read preset .*nowhere.toml"):
+    with pytest.raises(ClVizError, match=r"preset .*nowhere.toml: cannot be read \(No such file"):
         load_preset(tmp_path / "nowhere.toml")
     with pytest.raises(ClVizError, match="no preset named 'nope'; available: 01-softmax-only"):
         load_preset("nope")
@@ -223,10 +223,14 @@ def test_user_presets_join_the_builtin_ones_and_override_them_by_name(empty_user
 
 def test_a_broken_user_preset_is_reported_without_hiding_the_others(empty_user_presets):
     path = write(empty_user_presets, "50-broken.toml", "title = ")
+    write(empty_user_presets, "40-typed.toml", MINIMAL + "[config]\nseed = -1\n")
+    write(empty_user_presets, "60-good.toml", MINIMAL)
     presets, problems = scan_presets()
-    assert [p.name for p in presets] == BUILTIN
-    assert len(problems) == 1 and str(path) in problems[0]
-    with pytest.raises(ClVizError, match="50-broken"):
+    assert [p.name for p in presets] == BUILTIN + ["60-good"]
+    assert [problem.path.name for problem in problems] == ["40-typed.toml", "50-broken.toml"]
+    assert problems[0].reason == "seed must be in [0, 4294967295], got -1"
+    assert problems[1].reason.startswith("not valid TOML: ") and str(path) in str(problems[1])
+    with pytest.raises(ClVizError, match="40-typed"):
         list_presets()
 
 

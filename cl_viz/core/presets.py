@@ -22,13 +22,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.resources import resource_dir
 from cl_viz.core.snapshot import Snapshot
 
-PRESET_BASE = TrainConfig(lr=0.05)  # what the app starts with; a preset's config table changes it
+PRESET_BASE = APP_DEFAULTS  # a preset's config table changes what the app starts with
 DEFAULT_STEPS_HINT = 500
 CONFIG_FIELDS = typing.get_type_hints(TrainConfig)
 HIDEABLE_CONTROLS = frozenset(CONFIG_FIELDS) | {"compare"}
@@ -48,6 +48,14 @@ class Preset:
     path: Path | None = field(default=None, compare=False)
 
 
+class PresetError(ClVizError):
+    """A preset file (or folder) that cannot be used: its `path`, and the `reason` in one sentence."""
+
+    def __init__(self, path: Path, reason: str, what: str = "preset"):
+        super().__init__(f"{what} {path}: {reason}")
+        self.path, self.reason = path, reason
+
+
 # ----- finding and loading --------------------------------------------------------------------
 def builtin_preset_dir() -> Path:
     return resource_dir("presets")
@@ -65,20 +73,21 @@ def list_presets(folder: str | Path | None = None) -> list[Preset]:
     """Presets of `folder`, or the built-in ones merged with the user's; raises on the first broken file."""
     presets, problems = scan_presets(folder)
     if problems:
-        raise ClVizError(problems[0])
+        raise problems[0]
     return presets
 
 
-def scan_presets(folder: str | Path | None = None) -> tuple[list[Preset], list[str]]:
-    """Like list_presets, but a broken file is skipped and its message returned (for a menu)."""
-    presets: dict[str, Preset] = {}
-    problems = []
-    for path in _preset_files(folder).values():
+def scan_presets(folder: str | Path | None = None) -> tuple[list[Preset], list[PresetError]]:
+    """Like list_presets, but a broken file (or a folder that cannot be listed) is skipped and its
+    problem returned, in file order (for a menu)."""
+    files, problems = _scan_files(folder)
+    presets = []
+    for path in sorted(files.values(), key=lambda path: _order(path.stem)):
         try:
-            presets[path.stem] = load_preset(path)
-        except ClVizError as error:
-            problems.append(str(error))
-    return sorted(presets.values(), key=lambda preset: _order(preset.name)), problems
+            presets.append(_load(path))
+        except PresetError as error:
+            problems.append(error)
+    return presets, problems
 
 
 def load_preset(path_or_name: str | Path) -> Preset:
@@ -86,30 +95,39 @@ def load_preset(path_or_name: str | Path) -> Preset:
     path = Path(path_or_name).expanduser()
     if path.suffix != ".toml" and os.sep not in str(path_or_name):
         path = _find_by_name(str(path_or_name))
+    return _load(path)
+
+
+def _load(path: Path) -> Preset:
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)
     except OSError as error:
-        raise ClVizError(f"cannot read preset {path}: {error.strerror or error}") from error
+        raise PresetError(path, f"cannot be read ({error.strerror or error})") from error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ClVizError(f"preset {path} is not valid TOML: {error}") from error
+        raise PresetError(path, f"not valid TOML: {error}") from error
+    except RecursionError:
+        raise PresetError(path, "not valid TOML: nested too deeply") from None
     try:
         return _parse(path, data)
     except ClVizError as error:
-        raise ClVizError(f"preset {path}: {error}") from error
+        raise PresetError(path, str(error)) from error
 
 
-def _preset_files(folder: str | Path | None) -> dict[str, Path]:
+def _scan_files(folder: str | Path | None) -> tuple[dict[str, Path], list[PresetError]]:
     folders = [Path(folder)] if folder is not None else [builtin_preset_dir(), user_preset_dir()]
-    files = {}
+    files, problems = {}, []
     for directory in folders:  # later folders override earlier ones
-        if directory.is_dir():
-            files.update({path.stem: path for path in directory.glob("*.toml")})
-    return files
+        try:
+            if directory.is_dir():
+                files.update({path.stem: path for path in directory.glob("*.toml")})
+        except OSError as error:
+            problems.append(PresetError(directory, f"cannot be read ({error.strerror or error})", "preset folder"))
+    return files, problems
 
 
 def _find_by_name(name: str) -> Path:
-    files = _preset_files(None)
+    files, _ = _scan_files(None)  # a user folder that cannot be listed still leaves the built-in presets
     for stem in sorted(files, key=_order):
         if name in (stem, _without_number(stem)):
             return files[stem]

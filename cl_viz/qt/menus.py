@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -10,9 +11,12 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from cl_viz import __version__
 from cl_viz.core.examples import list_examples
+from cl_viz.core.presets import Preset, PresetError, scan_presets
 
 if TYPE_CHECKING:
     from cl_viz.qt.main_window import MainWindow
+
+PROBLEM_ENTRY_LENGTH = 100  # a longer reason is cut in the menu; its tooltip has all of it
 
 SHORTCUTS_TEXT = """<table>
 <tr><td><b>Space</b></td><td>train / pause</td></tr>
@@ -42,7 +46,7 @@ def build_menus(window: MainWindow) -> None:
     _add(window, view_menu, "λ &grid (Fig. 3)…", window.open_grid, "Ctrl+G")
 
     window.lessons_menu = bar.addMenu("&Lessons")
-    fill_lessons(window)
+    fill_lessons(window.lessons_menu, window.apply_preset)
 
     help_menu = bar.addMenu("&Help")
     examples = help_menu.addMenu("&Examples (recorded runs)")
@@ -55,23 +59,37 @@ def build_menus(window: MainWindow) -> None:
     _add(window, help_menu, "&About cl-viz", partial(_show_about, window))
 
 
-def fill_lessons(window: MainWindow) -> None:
-    from cl_viz.core.errors import ClVizError
-    from cl_viz.core.presets import list_presets
-
-    menu: QMenu = window.lessons_menu
+def fill_lessons(menu: QMenu, apply: Callable[[Preset], None]) -> None:
+    """One entry per lesson preset, calling `apply` with it; each file that cannot be loaded is a
+    disabled entry that says which and why."""
     menu.clear()
-    try:
-        presets = list_presets()
-    except ClVizError as error:
-        menu.addAction(f"(presets unreadable: {error})").setEnabled(False)
-        return
+    presets, problems = scan_presets()
     for preset in presets:
-        action = menu.addAction(preset.title)
+        action = menu.addAction(_literal(preset.title))
         action.setToolTip(preset.description)
         action.setStatusTip(preset.description)
-        action.triggered.connect(partial(window.apply_preset, preset))
+        action.triggered.connect(partial(apply, preset))
+    if presets and problems:
+        menu.addSeparator()
+    for problem in problems:
+        _add_problem(menu, problem)
+    if not presets and not problems:
+        menu.addAction("(no lesson presets found)").setEnabled(False)
     menu.setToolTipsVisible(True)
+
+
+def _add_problem(menu: QMenu, problem: PresetError) -> None:
+    reason = problem.reason.strip().splitlines()[0] if problem.reason.strip() else "cannot be loaded"
+    if len(reason) > PROBLEM_ENTRY_LENGTH:
+        reason = reason[:PROBLEM_ENTRY_LENGTH - 1] + "…"
+    action = menu.addAction(_literal(f"{problem.path.name}: {reason}"))
+    action.setEnabled(False)
+    action.setToolTip(str(problem))
+
+
+def _literal(text: str) -> str:
+    """Menu text shown as written: a single & would underline the next letter as a shortcut."""
+    return text.replace("&", "&&")
 
 
 def _add(window: MainWindow, menu: QMenu, text: str, slot, keys: str | None = None) -> QAction:
