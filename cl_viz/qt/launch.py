@@ -30,6 +30,7 @@ def run_replay(args: argparse.Namespace) -> int:
     try:
         path = find_example(args.example).path if args.example else args.file
         recording = load_recording(path)
+        _check_recorded_config(path, recording.config)
     except ClVizError as error:
         print(f"cl-viz replay: error: {error}", file=sys.stderr)
         return 2
@@ -37,6 +38,15 @@ def run_replay(args: argparse.Namespace) -> int:
         setattr(args, name, None)
     args.compare = args.autostart = False
     return run_app(args, recording)
+
+
+def _check_recorded_config(path, config: dict) -> None:
+    """The window shows the recorded configuration: one it cannot use is the file's fault, said here."""
+    if config:
+        try:
+            TrainConfig.from_dict(config)
+        except ClVizError as error:
+            raise ClVizError(f"{path} is a damaged cl-viz recording (its configuration: {error})") from None
 
 
 def run_app(args: argparse.Namespace, recording=None) -> int:
