@@ -45,6 +45,12 @@ def test_a_small_lambda_typed_in_the_box_reaches_the_listeners(qtbot):
     assert slider.slider.value() == 1  # below the slider's range: its first position after 0
 
 
+def test_the_box_takes_a_decimal_comma(qtbot):
+    slider = lambda_slider(qtbot)
+    type_into(qtbot, slider.box, "0,02")
+    assert slider.value() == 0.02 and slider.box.text() == "0.02"
+
+
 def test_the_box_refuses_what_is_not_a_number_and_keeps_its_value(qtbot):
     slider = lambda_slider(qtbot)
     type_into(qtbot, slider.box, "abc")

@@ -17,7 +17,7 @@ NUMBER_PREFIX = re.compile(r"[+-]?\d*\.?\d*([eE][+-]?\d*)?")  # what typing a nu
 
 class CompactSpinBox(QDoubleSpinBox):
     """A number box that shows 0.01, 1e-06 and 100 as written (%g), instead of a fixed number of decimals
-    that shows 1e-06 as 0.00000; it takes the same forms from the keyboard."""
+    that shows 1e-06 as 0.00000; it takes the same forms from the keyboard, and a decimal comma."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -27,10 +27,10 @@ class CompactSpinBox(QDoubleSpinBox):
         return f"{value:.{SIGNIFICANT_DIGITS}g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
-        return float(text.strip())
+        return float(_plain(text))
 
     def validate(self, text: str, position: int):
-        return self._state(text.strip()), text, position
+        return self._state(_plain(text)), text, position
 
     def _state(self, text: str) -> QValidator.State:
         if not NUMBER_PREFIX.fullmatch(text):
@@ -42,6 +42,10 @@ class CompactSpinBox(QDoubleSpinBox):
         if self.minimum() <= value <= self.maximum():
             return QValidator.State.Acceptable
         return QValidator.State.Intermediate  # "0" on the way to "0.001" where the minimum is 1e-7
+
+
+def _plain(text: str) -> str:
+    return text.strip().replace(",", ".")
 
 
 class ValueSlider(QWidget):
