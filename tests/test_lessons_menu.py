@@ -107,6 +107,13 @@ def test_each_broken_preset_has_its_own_entry_with_its_reason(menu, user_presets
     assert len([action for action in entries(menu) if action.isEnabled()]) == len(BUILTIN_TITLES)
 
 
+def test_no_presets_at_all_is_one_disabled_entry(menu, user_presets, tmp_path, monkeypatch):
+    monkeypatch.setattr("cl_viz.core.presets.builtin_preset_dir", lambda: tmp_path / "nowhere")
+    fill(menu)
+    assert [(action.text(), action.isEnabled()) for action in menu.actions()] == [("(no lesson presets found)",
+                                                                                  False)]
+
+
 def test_an_ampersand_in_a_title_or_file_name_is_shown_not_taken_as_a_shortcut(menu, user_presets):
     (user_presets / "20-a.toml").write_text(MINIMAL.format(title="Softmax & center loss"), encoding="utf-8")
     (user_presets / "21-b&c.toml").write_text("title = ", encoding="utf-8")

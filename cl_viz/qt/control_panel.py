@@ -95,10 +95,9 @@ class ControlPanel(QWidget):
     def _build_loss_group(self) -> QGroupBox:
         group = QGroupBox("Loss  L = L_S + λ·L_C   (applies live)")
         form = QFormLayout(group)
-        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, allow_zero=True, box_maximum=CONTROL_RANGES["lam"][1])
-        self.alpha = ValueSlider(0.0, 1.0, 0.5, log=False, decimals=3)
-        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, box_minimum=CONTROL_RANGES["lr"][0],
-                              box_maximum=CONTROL_RANGES["lr"][1])
+        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, allow_zero=True, **_box_range("lam"))
+        self.alpha = ValueSlider(0.0, 1.0, 0.5, log=False, decimals=3, **_box_range("alpha"))
+        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, **_box_range("lr"))  # the box goes below the slider
         self.lambda_warning = QLabel("λ > 1: center loss dominates; features may collapse toward 0.")
         self.lambda_warning.setObjectName("warning")
         self.lambda_warning.setWordWrap(True)
@@ -250,6 +249,11 @@ class ControlPanel(QWidget):
         pending = self.needs_reset()
         self.pending.setVisible(pending)
         self.apply.setVisible(pending)
+
+
+def _box_range(name: str) -> dict:
+    low, high = CONTROL_RANGES[name]
+    return {"box_minimum": low, "box_maximum": high}
 
 
 def _combo(choices) -> QComboBox:
