@@ -42,3 +42,26 @@ def shown_feature_plot(qtbot):
         return widget
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(request, monkeypatch):
+    """A test that uses Qt must end with no QThread running, no QTimer active, no top-level widget of
+    its own alive, and no exception caught by a guard (cl_viz.qt.guard)."""
+    from cl_viz.qt import guard
+
+    guard.take_caught()
+    uses_qt = bool({"qtbot", "qapp"} & set(request.fixturenames))
+    watch = None
+    if uses_qt:
+        from qt_leaks import LeakWatch
+
+        watch = LeakWatch()
+        watch.install(monkeypatch)
+    yield
+    caught = guard.take_caught()
+    leaks = watch.leaks() if watch is not None else []
+    if leaks:
+        watch.clean_up()
+    problems = [f"caught by a guard: {entry}" for entry in caught] + leaks
+    assert not problems, "this test left something behind:\n  " + "\n  ".join(problems)

@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui
 from cl_viz.qt.plot_geometry import map_to_device
 from cl_viz.qt.plot_items import ViewFillingItem
 from cl_viz.qt.plot_style import Theme, qcolor
+from cl_viz.qt.guard import guarded
 
 REGION_ALPHA = 48  # of 255: a tint, the points stay the figure
 REGION_CELLS = 200  # grid cells along the longer side of the visible plane
@@ -60,6 +61,7 @@ class Throttle(QtCore.QObject):
         self._timer.stop()
 
     @QtCore.Slot()
+    @guarded()
     def _fire(self) -> None:
         early = self._interval - (time.monotonic() - self._last)
         if early > 0:  # timers may still fire a little early under load: wait out the rest
@@ -142,6 +144,7 @@ class WeightArrowsItem(ViewFillingItem):
             return np.zeros((0, 2))
         return arrow_tips(self._weight, np.array(view_box.viewRange(), dtype=np.float64))
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:
         tips = self.tips()
         if len(tips) == 0 or len(self._colors) < len(tips):
@@ -180,6 +183,7 @@ class WeightArrowsItem(ViewFillingItem):
 class RegionImageItem(pg.ImageItem):
     """An ImageItem scaled with bilinear filtering: the cell edges blend instead of stair-stepping."""
 
+    @guarded()
     def paint(self, painter, *args) -> None:
         painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform)
         super().paint(painter, *args)
@@ -260,6 +264,7 @@ class DecisionRegions(QtCore.QObject):
         self._throttle.cancel()
 
     @QtCore.Slot(object, object, object)
+    @guarded()
     def _on_view_changed(self, *_args) -> None:
         self._mark_dirty()
 

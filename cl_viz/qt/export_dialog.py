@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QProgressDialog, QSpinBox, QVBoxLayout, QWidget)
@@ -15,6 +16,7 @@ from cl_viz.core.timeline import Timeline
 from cl_viz.qt.export import (ANIMATION_FORMATS, FPS_LIMITS, SIZE_LIMITS, animation_size, export_animation,
                               export_image)
 from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.guard import guarded
 
 FORMATS = {  # combo text, file-dialog filter
     "png": ("Current view as PNG image", "PNG image (*.png)"),
@@ -134,6 +136,7 @@ class ExportDialog(QDialog):
         return [frame for frame in self._timeline if low <= frame.step <= high]
 
     @Slot()
+    @guarded()
     def _on_changed(self) -> None:
         animation = self.format() in ANIMATION_FORMATS
         self.form.setRowVisible(self.target, not animation)
@@ -151,6 +154,7 @@ class ExportDialog(QDialog):
         return suffix if suffix in FORMATS else None
 
     # ----- exporting ------------------------------------------------------------------------
+    @guarded()
     def accept(self) -> None:
         path = self._preset_path or self._ask_path()
         if path is None:
@@ -175,6 +179,11 @@ class ExportDialog(QDialog):
             return None
         path = Path(chosen)
         return path if path.suffix.lower() == f".{key}" else path.with_name(f"{path.name}.{key}")
+
+    def cancel_export(self) -> None:
+        """Stop an animation being rendered (its window is closing); nothing is written."""
+        if self.progress_dialog is not None and shiboken6.isValid(self.progress_dialog):
+            self.progress_dialog.cancel()
 
     def export_to(self, path: str | Path) -> bool:
         """Write the chosen export to `path` (no file dialog); False if cancelled in the progress dialog."""

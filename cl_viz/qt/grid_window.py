@@ -13,6 +13,7 @@ from cl_viz.core.runner import RunInfo
 from cl_viz.qt.banner import Banner
 from cl_viz.qt.lambda_grid import LambdaGridView
 from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread
+from cl_viz.qt.guard import guarded
 
 DRAW_INTERVAL_MS = 33
 
@@ -70,6 +71,7 @@ class GridWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     @Slot()
+    @guarded()
     def reset(self) -> None:
         try:
             self.lambdas = parse_lambdas(self.lambda_edit.text())
@@ -80,14 +82,17 @@ class GridWindow(QMainWindow):
         self.worker.reset(self.config, self.lambdas)
 
     @Slot()
+    @guarded()
     def toggle_running(self) -> None:
         self.worker.pause() if self.running else self.worker.start()
 
     @Slot()
+    @guarded()
     def single_step(self) -> None:
         self.worker.single_step()
 
     @Slot(object)
+    @guarded()
     def on_run_ready(self, info: RunInfo) -> None:
         if self.view is not None:
             self.view.deleteLater()
@@ -98,21 +103,25 @@ class GridWindow(QMainWindow):
                                      f"lr {info.config.lr:g}, device {info.device}", 10000)
 
     @Slot(object)
+    @guarded()
     def on_frame(self, frame: GridFrame) -> None:
         self.latest = frame
 
     @Slot(str)
+    @guarded()
     def on_state_changed(self, state: str) -> None:
         self.running = state == "running"
         self.play.setText("Pause" if self.running else "Train")
 
     @Slot(object)
+    @guarded()
     def on_diverged(self, event: Divergence) -> None:
         self.banner.show_message(f"A network diverged at step {event.step} (learning rate {event.lr:g}); training "
                                  f"is paused. The largest λ is the usual culprit: remove it or lower the learning "
                                  f"rate, then reset.")
 
     @Slot()
+    @guarded()
     def draw_latest(self) -> None:
         frame = self.latest
         if frame is None or frame is self._drawn or self.view is None:
@@ -122,7 +131,8 @@ class GridWindow(QMainWindow):
         rate = f"   {frame.steps_per_second:.1f} steps/s" if self.running and frame.steps_per_second else ""
         self.status.setText(f"step {frame.step:,}{rate}")
 
+    @guarded()
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.draw_timer.stop()
-        self.worker_thread.shutdown(3000)
+        self.worker_thread.shutdown()  # parked, not destroyed, if it is still busy
         super().closeEvent(event)

@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from cl_viz.qt.decision_regions import Throttle
 from cl_viz.qt.plot_geometry import map_to_device, pixel_size
 from cl_viz.qt.plot_style import THEMES
+from cl_viz.qt.guard import guarded
 
 if TYPE_CHECKING:
     from cl_viz.core.snapshot import Snapshot
@@ -104,15 +105,18 @@ class FocusRingItem(pg.GraphicsObject):
         self._pen.setStyle(QtCore.Qt.PenStyle.SolidLine if pinned else QtCore.Qt.PenStyle.DashLine)
         self.update()
 
+    @guarded(fallback=QtCore.QRectF)
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         px, py = pixel_size(self)
         rx, ry = px * (RING_RADIUS_PX + 3.0), py * (RING_RADIUS_PX + 3.0)
         return QtCore.QRectF(-rx, -ry, 2 * rx, 2 * ry)
 
+    @guarded()
     def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
         self.prepareGeometryChange()
         super().viewTransformChanged()
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:
         x, y = map_to_device(painter.transform(), np.zeros((1, 2)))[0]
         painter.resetTransform()
@@ -221,6 +225,7 @@ class PlotInspector(QtCore.QObject):
         self._hide()
 
     # events ---------------------------------------------------------------
+    @guarded(fallback=False)
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
         if kind == QtCore.QEvent.Type.MouseMove and event.buttons() == QtCore.Qt.MouseButton.NoButton:
@@ -238,6 +243,7 @@ class PlotInspector(QtCore.QObject):
         return False
 
     @QtCore.Slot(object)
+    @guarded()
     def _on_scene_clicked(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton or event.isAccepted():
             return  # an item (a legend swatch) has handled it
@@ -254,10 +260,12 @@ class PlotInspector(QtCore.QObject):
                 self._show(index)
 
     @QtCore.Slot(object)
+    @guarded()
     def _on_legend_sample_clicked(self, k) -> None:
         self._toggle_sticky(int(k))
 
     @QtCore.Slot(object, object, object)
+    @guarded()
     def _on_view_changed(self, *_args) -> None:
         if self._panel.isVisible():
             self._throttle.request()  # keep the panel beside its point

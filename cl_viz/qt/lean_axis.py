@@ -15,11 +15,13 @@ import math
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+from cl_viz.qt.guard import guarded
 
 Align = QtCore.Qt.AlignmentFlag
 LEFT_LABEL = int(Align.AlignRight | Align.AlignVCenter) | int(QtCore.Qt.TextFlag.TextDontClip)
 BOTTOM_LABEL = int(Align.AlignHCenter | Align.AlignTop) | int(QtCore.Qt.TextFlag.TextDontClip)
 CACHE_SIZE = 256  # label sizes kept; a full cache is emptied
+MIN_RELATIVE_SPAN = 1e-12  # a narrower range is below float resolution: ticks would repeat or never end
 
 
 class LeanAxisItem(pg.AxisItem):
@@ -29,8 +31,11 @@ class LeanAxisItem(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self._label_sizes: dict[tuple[str, str], tuple[float, float]] = {}
 
+    @guarded(fallback=list)
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
         """pyqtgraph's tick values, from its own tickSpacing, without numpy for lists of ~20 values."""
+        if not usable_span(minVal, maxVal, size):
+            return []  # a plot squeezed to nothing, or a range pyqtgraph's tickSpacing divides by zero on
         if self.logMode:
             return super().tickValues(minVal, maxVal, size)
         low, high = sorted((minVal * self.scale, maxVal * self.scale))
@@ -45,6 +50,7 @@ class LeanAxisItem(pg.AxisItem):
             ticks.append((spacing / self.scale, values))
         return ticks
 
+    @guarded()
     def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph override)
         if (self.orientation not in ("left", "bottom") or self.logMode or self._tickLevels is not None
                 or self.grid is not False or any(self.style["stopAxisAtTick"])):
@@ -156,6 +162,18 @@ class LeanAxisItem(pg.AxisItem):
             rect = p.boundingRect(QtCore.QRectF(0, 0, 100, 100), Align.AlignCenter, text)
             size = self._label_sizes[key] = (rect.width(), rect.height() * 0.8)  # as pyqtgraph trims it
         return size
+
+
+def usable_span(low: float, high: float, pixels: float) -> bool:
+    """Whether ticks can be laid out for this range over this many pixels."""
+    try:
+        low, high, pixels = float(low), float(high), float(pixels)
+    except (TypeError, ValueError):
+        return False
+    if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(pixels)) or pixels < 1:
+        return False
+    span = abs(high - low)
+    return span > 0 and span > MIN_RELATIVE_SPAN * max(abs(low), abs(high))
 
 
 def _near(ordered: list[float], value: float, tolerance: float) -> bool:

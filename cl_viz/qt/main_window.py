@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 
 import shiboken6
@@ -17,6 +15,7 @@ from cl_viz.core.runner import Frame, RunInfo
 from cl_viz.core.timeline import Timeline
 from cl_viz.qt.banner import Banner
 from cl_viz.qt.control_panel import ControlPanel
+from cl_viz.qt.export_dialog import ExportDialog
 from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.grid_window import GridWindow
 from cl_viz.qt.menus import build_menus
@@ -27,8 +26,8 @@ from cl_viz.qt.timeline_bar import TimelineBar
 from cl_viz.qt.window_drawing import DRAW_INTERVAL_MS, DrawingMixin
 from cl_viz.qt.window_recordings import TIMELINE_FRAMES, RecordingsMixin
 from cl_viz.qt.worker import Divergence, WorkerThread
+from cl_viz.qt.guard import guarded
 
-SHUTDOWN_TIMEOUT_MS = 3000
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
 
 
@@ -54,6 +53,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.scrub_index: int | None = None  # None: live
         self.recording: Recording | None = None  # set while replaying a file
         self._pending_divergence_lr: float | None = None
+        self.grid_window: GridWindow | None = None
         self.base_config = config  # fields without a control (data folder, probe size) come from here
         self._build_ui()
         self.controls.set_config(config, compare)
@@ -153,6 +153,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     # ----- commands -----------------------------------------------------------------------
     @Slot()
+    @guarded()
     def toggle_running(self) -> None:
         if self.recording is not None:
             return  # a replay has nothing to train; R returns to live training
@@ -164,12 +165,14 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self.worker.start()
 
     @Slot()
+    @guarded()
     def single_step(self) -> None:
         if self.recording is None:
             self.go_live()
             self.worker.single_step()  # the worker's methods are thread-safe; never connect a signal to them
 
     @Slot()
+    @guarded()
     def request_reset(self) -> None:
         config, compare = self.controls.config(self._base_config()), self.controls.compare.isChecked()
         self.banner.hide()
@@ -178,6 +181,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.worker.reset(config, compare)
 
     @Slot(dict)
+    @guarded()
     def on_live_changed(self, changes: dict) -> None:
         self.worker.set_live(**changes)
         if "lam" in changes:
@@ -185,6 +189,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self.presentation_strip.set_lambda(changes["lam"])
 
     @Slot()
+    @guarded()
     def restore_defaults(self) -> None:
         self.controls.set_config(APP_DEFAULTS, False)
         self._apply_view(DEFAULT_VIEW)
@@ -199,10 +204,12 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.banner.show_message(f"<b>{preset.title}</b> — {preset.description}")
 
     @Slot()
+    @guarded()
     def toggle_fullscreen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     @Slot()
+    @guarded()
     def on_banner_action(self) -> None:
         if self._pending_divergence_lr is not None:
             self.controls.lr.set_value(self._pending_divergence_lr)
@@ -216,6 +223,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     # ----- events from the worker ---------------------------------------------------------
     @Slot(object)
+    @guarded()
     def on_run_ready(self, info: RunInfo) -> None:
         if self.recording is not None:
             return  # a reset started before a file was opened: keep showing the file
@@ -242,6 +250,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
                                          "Choose MNIST under Setup to download it.", 15000)
 
     @Slot(object)
+    @guarded()
     def on_frame(self, frame: Frame) -> None:
         """Keep only the newest frame; the draw timer paints it."""
         if self.recording is not None:
@@ -252,6 +261,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.metrics.add_frame(frame)
 
     @Slot(str)
+    @guarded()
     def on_state_changed(self, state: str) -> None:
         self.running = state == "running"
         self.controls.set_running(self.running)
@@ -262,15 +272,18 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self.statusBar().showMessage("Loading…")
 
     @Slot(str)
+    @guarded()
     def on_message(self, text: str) -> None:
         self.statusBar().showMessage(text)
 
     @Slot(str)
+    @guarded()
     def on_failed(self, text: str) -> None:
         self._pending_divergence_lr = None
         self.banner.show_message(text)
 
     @Slot(object)
+    @guarded()
     def on_diverged(self, event: Divergence) -> None:
         lower = float(f"{event.lr / 10:.1g}")
         self._pending_divergence_lr = lower
@@ -282,11 +295,20 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     # ----- drawing ------------------------------------------------------------------------
     @Slot()
+    @guarded()
     def open_grid(self) -> None:
-        config = self.controls.config(self._base_config())
-        self.grid_window = GridWindow(config, parent=None)
+        """The λ grid window; pressed again while it is open, it comes to the front."""
+        if self._grid_is_open():
+            self.grid_window.showNormal()
+            self.grid_window.raise_()
+            self.grid_window.activateWindow()
+            return
+        self.grid_window = GridWindow(self.controls.config(self._base_config()), parent=None)
         self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.grid_window.show()
+
+    def _grid_is_open(self) -> bool:
+        return self.grid_window is not None and shiboken6.isValid(self.grid_window) and self.grid_window.isVisible()
 
     def _update_titles(self, lam: float) -> None:
         self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
@@ -294,6 +316,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     # ----- view ---------------------------------------------------------------------------
     @Slot()
+    @guarded()
     def on_view_changed(self) -> None:
         view = self._view_state()
         for plot in (self.plot, self.comparison_plot):
@@ -304,6 +327,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self._link_axes(view["link_axes"])
 
     @Slot(str)
+    @guarded()
     def on_plot_axis_mode(self, mode: str) -> None:
         """A mouse pan or zoom fixes the axes; the View box shows it."""
         index = self.controls.axis_mode.findData(mode)
@@ -346,16 +370,16 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     def shutdown(self) -> bool:
         self.draw_timer.stop()
-        return self.worker_thread.shutdown(SHUTDOWN_TIMEOUT_MS)
+        return self.worker_thread.shutdown()
 
+    @guarded()
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        grid = getattr(self, "grid_window", None)
-        if grid is not None and shiboken6.isValid(grid):
-            grid.close()
-        self.save_settings()
-        if not self.shutdown():
-            # Only a dataset download can hold the worker this long; a QThread destroyed while
-            # running would abort the interpreter, so leave at once instead, settings saved.
-            print("cl-viz: the training thread did not stop in time (a download?); exiting", file=sys.stderr)
-            os._exit(0)
+        try:
+            for export in self.findChildren(ExportDialog):
+                export.cancel_export()
+            if self._grid_is_open():
+                self.grid_window.close()
+            self.save_settings()
+        finally:
+            self.shutdown()  # a worker that does not stop in time is parked, never destroyed while running
         super().closeEvent(event)

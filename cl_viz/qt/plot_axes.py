@@ -10,6 +10,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from cl_viz.qt.plot_geometry import robust_bounds
+from cl_viz.qt.guard import guarded
 
 if TYPE_CHECKING:
     from cl_viz.qt.feature_plot import FeaturePlot
@@ -45,10 +46,12 @@ class FollowAxesMixin:
         self.view_box.setAspectLocked(bool(locked))
 
     @QtCore.Slot()
+    @guarded()
     def _apply_range_now(self) -> None:
         self.view_box.updateMatrix()
 
     @QtCore.Slot(object)
+    @guarded()
     def _on_range_changed_manually(self, _mask) -> None:
         self.set_axis_mode("fixed")
         if self._axes_partner is not None:

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui
 from cl_viz.qt.plot_geometry import map_to_device, pixel_size
 from cl_viz.qt.plot_style import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
 from cl_viz.qt.plot_trails import TrailSprites
+from cl_viz.qt.guard import guarded
 
 TRAIL_PIECES = 4
 
@@ -111,12 +112,14 @@ class CentersItem(pg.GraphicsObject):
         pts = np.concatenate([self._trail.reshape(-1, 2), self._centers])
         return pts[np.isfinite(pts).all(axis=1)]
 
+    @guarded(fallback=(None, None))
     def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph API)
         finite = self._centers[np.isfinite(self._centers).all(axis=1)]
         if len(finite) == 0:
             return (None, None)
         return (float(finite[:, ax].min()), float(finite[:, ax].max()))
 
+    @guarded(fallback=QtCore.QRectF)
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         if self._rect_cache is None:  # Qt asks several times per frame
             self._rect_cache = self._padded_rect()
@@ -137,6 +140,7 @@ class CentersItem(pg.GraphicsObject):
         self._rect_cache = None
         self.update()
 
+    @guarded()
     def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
         self._geometry_changed()
         super().viewTransformChanged()
@@ -152,6 +156,7 @@ class CentersItem(pg.GraphicsObject):
     def _opacity(self, k: int) -> float:
         return 1.0 if self._highlight in (None, k) else DIM_CENTER_OPACITY
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:
         if len(self._centers) == 0:
             return
@@ -252,10 +257,12 @@ def _transform_key(transform: QtGui.QTransform) -> tuple[float, ...]:
 class ViewFillingItem(pg.GraphicsObject):
     """An item that paints over the whole visible view (grid lines, arrows scaled to the view)."""
 
+    @guarded(fallback=QtCore.QRectF)
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         rect = self.viewRect()
         return QtCore.QRectF() if rect is None else rect
 
+    @guarded()
     def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
         self.prepareGeometryChange()
         super().viewTransformChanged()
@@ -283,12 +290,15 @@ class GridItem(ViewFillingItem):
         levels = axis.tickValues(low, high, pixels)
         return list(levels[0][1]) if levels else []
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:
         rect = self.viewRect()
         if rect is None or not rect.isValid():
             return
         to_device = painter.transform()
         device = to_device.mapRect(rect)
+        if device.width() < 1 or device.height() < 1:
+            return  # a plot squeezed to nothing (a short window, a collapsed splitter) has no grid
         key = (rect.getRect(), device.width(), device.height())
         if key != self._ticks_key:  # a paint without a range change (a glide) reuses the ticks
             self._ticks = (self._major_ticks(self._axes[0], rect.left(), rect.right(), device.width()),
@@ -317,9 +327,11 @@ class ClassSample(ItemSample):
         self.setFixedWidth(side)
         self.setFixedHeight(side)
 
+    @guarded(fallback=QtCore.QRectF)
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         return QtCore.QRectF(0, 0, self.width(), self.height())
 
+    @guarded()
     def paint(self, painter, *args) -> None:
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
@@ -327,6 +339,7 @@ class ClassSample(ItemSample):
         radius = self._diameter / 2.0
         painter.drawEllipse(QtCore.QPointF(self.width() / 2.0, self.height() / 2.0), radius, radius)
 
+    @guarded()
     def mouseClickEvent(self, event) -> None:  # noqa: N802 (pyqtgraph override)
         event.accept()
         self.sigClicked.emit(self.item)

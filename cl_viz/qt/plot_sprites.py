@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.plot_geometry import column_bounds, map_to_device, pixel_size
 from cl_viz.qt.plot_style import SIZES, dimmed, qcolor, render_atlas
+from cl_viz.qt.guard import guarded
 
 
 class SpriteCloudItem(pg.GraphicsObject):
@@ -138,15 +139,18 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._rect_cache = None
         self.update()
 
+    @guarded()
     def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
         self._geometry_changed()
         super().viewTransformChanged()
 
+    @guarded(fallback=(None, None))
     def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph API)
         if self._bounds is None:
             return (None, None)
         return tuple(float(v) for v in self._bounds[ax])
 
+    @guarded(fallback=QtCore.QRectF)
     def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
         if self._rect_cache is None:
             self._rect_cache = self._padded_rect()
@@ -168,6 +172,7 @@ class SpriteCloudItem(pg.GraphicsObject):
             self._atlas_dpr = dpr
             self._sprites_stale = True
 
+    @guarded()
     def paint(self, painter, option, widget=None) -> None:
         count = len(self._xy)
         if count == 0 or len(self._colors) == 0:

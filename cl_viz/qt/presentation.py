@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPus
 
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.sliders import ValueSlider
+from cl_viz.qt.guard import guarded
 
 MARKER_SCALE = 1.8
 FONT_SCALE = 1.5
@@ -69,6 +70,7 @@ class PresentationStrip(QWidget):
             f"&nbsp;&nbsp;&nbsp;step {snapshot.step:,}")
 
     @Slot(int)
+    @guarded()
     def _on_theme(self, _index: int) -> None:
         self.theme_changed.emit(self.theme.currentData())
 
@@ -77,11 +79,13 @@ class PresentationMixin:
     """Mixed into MainWindow: entering and leaving presentation mode."""
 
     @Slot(float)
+    @guarded()
     def on_strip_lambda(self, value: float) -> None:
         self.controls.lam.set_value(value)
         self.on_live_changed({"lam": value})
 
     @Slot()
+    @guarded()
     def toggle_presentation(self) -> None:
         """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
         presenting = self.presentation_strip.isHidden()
@@ -105,6 +109,7 @@ class PresentationMixin:
         self.showFullScreen() if presenting else self.showNormal()
 
     @Slot(str)
+    @guarded()
     def set_theme(self, name: str) -> None:
         for plot in (self.plot, self.comparison_plot):
             plot.set_theme(name)

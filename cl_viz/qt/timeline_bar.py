@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from cl_viz.qt.guard import guarded
 
 
 class TimelineBar(QWidget):
@@ -46,16 +47,19 @@ class TimelineBar(QWidget):
         self.label.setText(f"step {step:,} ({suffix})")
 
     @Slot(int)
+    @guarded()
     def _on_moved(self, value: int) -> None:
         self.live.setChecked(False)
         self.scrubbed.emit(value)
 
     @Slot(int)
+    @guarded()
     def _on_action(self, _action: int) -> None:
         if not self.slider.isSliderDown():  # page clicks and keyboard moves on the slider
             self._on_moved(self.slider.sliderPosition())
 
     @Slot()
+    @guarded()
     def _on_live(self) -> None:
         self.live.setChecked(True)
         self.live_requested.emit()

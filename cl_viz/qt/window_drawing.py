@@ -14,6 +14,7 @@ from cl_viz.qt.feature_plot import FeaturePlot
 from cl_viz.qt.metrics_panel import GRAPHS
 from cl_viz.qt.plot_geometry import snapshot_bounds
 from cl_viz.qt.plot_glide import glide_seconds
+from cl_viz.qt.guard import guarded
 
 DRAW_INTERVAL_MS = 33
 GLIDE_EVERY = 2  # timer ticks per glide step
@@ -48,6 +49,7 @@ class DrawingMixin:
         return self.latest
 
     @Slot()
+    @guarded()
     def draw_latest(self) -> None:
         """One timer tick does one thing, so the GUI is never busy with a whole frame at once. A new
         frame is drawn in stages, one per tick: the main plot, the comparison plot, the numbers,

@@ -11,6 +11,7 @@ from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_record
 from cl_viz.core.runner import RunInfo
 from cl_viz.core.timeline import Timeline
 from cl_viz.qt.export_dialog import ExportDialog
+from cl_viz.qt.guard import guarded
 
 TIMELINE_FRAMES = 600
 
@@ -19,17 +20,21 @@ class RecordingsMixin:
     """Mixed into MainWindow (which provides the widgets, the worker and the timeline)."""
 
     @Slot(int)
+    @guarded()
     def on_scrubbed(self, index: int) -> None:
         self.scrub_index = index
         self._drawn = None  # even the frame on screen is drawn again: its label now says "past"
 
     @Slot()
+    @guarded()
     def go_live(self) -> None:
         self.scrub_index = None
         self._drawn = None  # and now "live"
 
     def show_recording(self, recording: Recording) -> None:
         """Replay a recorded run: the worker pauses, the timeline holds the file's frames."""
+        if not recording.frames:
+            raise ClVizError("the recording holds no frames")
         self.worker.pause()
         self.recording = recording
         frames = recording.frames
@@ -60,21 +65,24 @@ class RecordingsMixin:
                                  f"to live training.")
 
     @Slot()
+    @guarded()
     def open_recording_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a recording", "", f"cl-viz recordings (*{SUFFIX})")
         if path:
             self.open_recording(path)
 
     def open_recording(self, path: str) -> bool:
+        """Replay the file, or say in one message why not; the current run stays as it is."""
         try:
             recording = load_recording(path)
+            self.show_recording(recording)
         except ClVizError as error:
             QMessageBox.warning(self, "cl-viz: cannot open the recording", str(error))
             return False
-        self.show_recording(recording)
         return True
 
     @Slot()
+    @guarded()
     def save_recording_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the run as a recording", f"run{SUFFIX}",
                                               f"cl-viz recordings (*{SUFFIX})")
@@ -95,6 +103,7 @@ class RecordingsMixin:
         return True
 
     @Slot()
+    @guarded()
     def open_export_dialog(self) -> None:
         if self.info is None or not len(self.timeline):
             self.statusBar().showMessage("Nothing to export yet.", 5000)

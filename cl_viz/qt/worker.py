@@ -18,10 +18,12 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
+from cl_viz.qt.guard import guarded
 
 FRAME_INTERVAL_S = 1 / 30
 SNAPSHOT_SHARE = 0.25  # at most this share of the worker's time goes into embedding the probe set
 GOOD_STATE_INTERVAL_S = 0.5
+SHUTDOWN_TIMEOUT_MS = 3000  # a window closing waits this long for its worker, then parks it
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class TrainingWorker(QObject):
 
     # ----- the worker thread --------------------------------------------------------------
     @Slot()
+    @guarded()
     def run(self) -> None:
         import torch  # first import happens here, off the GUI thread, so the window shows at once
 
@@ -233,7 +236,14 @@ class WorkerEvents(QObject):
 
 
 class WorkerThread:
-    """Owns the QThread, its worker and the GUI-side events; `shutdown` stops them in bounded time."""
+    """Owns the QThread, its worker and the GUI-side events; `shutdown` stops them in bounded time.
+
+    Qt aborts the process when a running QThread is destroyed. A worker that does not stop in time
+    (a dataset download, a long step on a busy machine) is therefore parked: kept alive here, with
+    its thread, until it ends; `wait_for_parked` gives the stragglers a last chance at exit.
+    """
+
+    _parked: set[WorkerThread] = set()
 
     def __init__(self, worker: TrainingWorker | None = None):
         self.worker = worker or TrainingWorker()
@@ -248,9 +258,27 @@ class WorkerThread:
     def start(self) -> None:
         self.thread.start()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Ask the worker to stop after its current step; True when the thread has ended."""
+    def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS) -> bool:
+        """Ask the worker to stop after its current step; True when the thread has ended, False when
+        it is still running after `timeout_ms` (it is then parked and ends on its own)."""
+        self._prune_parked()
         if not self.thread.isRunning():
             return True
         self.worker.stop()
-        return self.thread.wait(timeout_ms)
+        if self.thread.wait(timeout_ms):
+            return True
+        WorkerThread._parked.add(self)
+        return False
+
+    @classmethod
+    def wait_for_parked(cls, timeout_ms: int) -> bool:
+        """Wait for every parked worker to end (True), or for at most `timeout_ms` in all."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        for parked in list(cls._parked):
+            parked.thread.wait(max(0, round((deadline - time.monotonic()) * 1000)))
+        cls._prune_parked()
+        return not cls._parked
+
+    @classmethod
+    def _prune_parked(cls) -> None:
+        cls._parked = {parked for parked in cls._parked if parked.thread.isRunning()}
