@@ -1,5 +1,8 @@
+import threading
+
 import pytest
 
+from cl_viz.core.runner import LockstepRun
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 
@@ -83,3 +86,23 @@ def test_a_dataset_that_cannot_be_read_is_reported(qtbot, worker_thread, small_c
     with qtbot.waitSignal(events.failed, timeout=30000) as failed:
         worker.reset(small_config.replace(dataset="auto", data_dir=str(tmp_path)))
     assert "lacks" in failed.args[0]
+
+
+def test_a_worker_that_does_not_stop_in_time_is_parked_until_it_ends(qtbot, small_config):
+    """Destroying a running QThread aborts the process: a busy worker is kept alive instead."""
+    release = threading.Event()
+
+    def slow_run(config, variant, dataset):  # stands in for a download or a long step
+        release.wait(20)
+        return LockstepRun(config, variant, dataset)
+
+    thread = WorkerThread(TrainingWorker(cpu_threads=1, make_run=slow_run))
+    thread.start()
+    thread.worker.reset(small_config)
+    qtbot.waitUntil(lambda: thread.worker._commands.empty(), timeout=30000)  # the worker is inside the reset
+    assert not thread.shutdown(timeout_ms=50)
+    assert thread in WorkerThread._parked and thread.thread.isRunning()
+    assert not WorkerThread.wait_for_parked(50)
+    release.set()
+    assert WorkerThread.wait_for_parked(20000)
+    assert not WorkerThread._parked and not thread.thread.isRunning()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from cl_viz.core.config import CENTER_UPDATES, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.qt.guard import guarded
 from cl_viz.qt.sliders import ValueSlider
 
 DATASET_CHOICES = (("auto", "Auto (MNIST if cached, else digits)"), ("digits", "Digits (built in, offline)"),
@@ -228,19 +229,23 @@ class ControlPanel(QWidget):
 
     # ----- reactions ----------------------------------------------------------------------
     @Slot(float)
+    @guarded()
     def _on_lambda(self, value: float) -> None:
         self.lambda_warning.setVisible(value > LAMBDA_WARNING)
         self.live_changed.emit({"lam": value})
 
     @Slot(float)
+    @guarded()
     def _on_alpha(self, value: float) -> None:
         self.live_changed.emit({"alpha": value})
 
     @Slot(float)
+    @guarded()
     def _on_lr(self, value: float) -> None:
         self.live_changed.emit({"lr": value})
 
     @Slot()
+    @guarded()
     def _on_setup_edit(self) -> None:
         self._update_pending()
         self.setup_changed.emit()

@@ -21,13 +21,14 @@ MARK = "__cl_viz_guarded__"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-caught: list[str] = []  # "module.Class.method: Type: message", one per caught exception
+CAUGHT_KEPT = 1000
+caught: list[str] = []  # "module.Class.method: Type: message", one per caught exception (the first CAUGHT_KEPT)
 _logged: set[str] = set()
 
 
-def guarded(fallback: Any = None) -> Callable[[F], F]:
-    """Decorate a method that Qt calls. `fallback` is returned after a failure; a callable (such as
-    QRectF) is called to make a fresh value each time."""
+def guarded(fallback: Any = None, *, recover: Callable | None = None) -> Callable[[F], F]:
+    """Decorate a method that Qt calls. After a failure it returns `fallback` (a callable such as QRectF
+    is called to make a fresh value each time), or `recover(*arguments)` when the answer depends on them."""
 
     def decorate(function: F) -> F:
         where = f"{function.__module__}.{function.__qualname__}"
@@ -37,6 +38,8 @@ def guarded(fallback: Any = None) -> Callable[[F], F]:
                 return function(*args, **kwargs)
             except Exception as error:  # noqa: BLE001 (the whole point: nothing may reach Qt)
                 report(where, error)
+                if recover is not None:
+                    return recover(*args, **kwargs)
                 return fallback() if callable(fallback) else fallback
 
         fenced = functools.wraps(function)(_with_arguments_of(function, call))
@@ -78,7 +81,8 @@ def _with_arguments_of(function: Callable, call: Callable) -> Callable:
 
 def report(where: str, error: BaseException) -> None:
     """Record a caught exception; log its traceback the first time this place fails."""
-    caught.append(f"{where}: {type(error).__name__}: {error}")
+    if len(caught) < CAUGHT_KEPT:
+        caught.append(f"{where}: {type(error).__name__}: {error}")
     if where not in _logged:
         _logged.add(where)
         LOG.error("cl-viz: %s failed and was skipped (reported once):\n%s", where,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 
+PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
              ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"))
 
@@ -73,4 +75,18 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
         window.toggle_presentation()
     # Ctrl+C in the terminal closes the window like Ctrl+Q (the 30 fps draw timer lets Python see it).
     signal.signal(signal.SIGINT, lambda *_: window.close())
-    return app.exec()
+    status = app.exec()
+    return _exit_status_once_workers_end(status)
+
+
+def _exit_status_once_workers_end(status: int) -> int:
+    """A worker parked at a window's close (busy in a download or a long step) ends before the
+    interpreter does: Qt aborts a process whose QThread is destroyed while it runs."""
+    from cl_viz.qt.worker import WorkerThread
+
+    if WorkerThread.wait_for_parked(PARKED_WORKERS_WAIT_MS):
+        return status
+    print("cl-viz: a training thread did not stop in time (a download?); leaving without it", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

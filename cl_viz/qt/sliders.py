@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
 
+from cl_viz.qt.guard import guarded
+
 TICKS = 1000
 SIGNIFICANT_DIGITS = 6
 BOX_DECIMALS = 15  # QDoubleSpinBox rounds to this many decimals: 1e-9 keeps all six significant digits
@@ -23,12 +25,15 @@ class CompactSpinBox(QDoubleSpinBox):
         super().__init__(parent)
         self.setDecimals(BOX_DECIMALS)
 
+    @guarded(fallback=str)
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
         return f"{value:.{SIGNIFICANT_DIGITS}g}"
 
+    @guarded(recover=lambda self, text: self.value())
     def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
         return float(_plain(text))
 
+    @guarded(recover=lambda self, text, position: (QValidator.State.Invalid, text, position))
     def validate(self, text: str, position: int):
         return self._state(_plain(text)), text, position
 
@@ -87,6 +92,7 @@ class ValueSlider(QWidget):
         self.box.setValue(value)
         self._move_slider(value)
 
+    @guarded()
     def setToolTip(self, text: str) -> None:  # noqa: N802 (Qt override)
         super().setToolTip(text)
         self.slider.setToolTip(text)
@@ -120,6 +126,7 @@ class ValueSlider(QWidget):
         self.slider.blockSignals(False)
 
     @Slot(int)
+    @guarded()
     def _on_slider(self, position: int) -> None:
         self.box.blockSignals(True)
         self.box.setValue(self._from_position(position))
@@ -127,6 +134,7 @@ class ValueSlider(QWidget):
         self.value_changed.emit(self.box.value())
 
     @Slot(float)
+    @guarded()
     def _on_box(self, value: float) -> None:
         self._move_slider(value)
         self.value_changed.emit(value)
