@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -18,7 +19,9 @@ REQUIRED_KEYS = ("config", "step", "model", "centers", "optimizer")
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """Write `state` (a session's state_dict) so that a crash never leaves a half-written file."""
-    return write_atomically(path, lambda file: torch.save({"format": FORMAT, "version": VERSION, **state}, file))
+    buffer = io.BytesIO()  # torch.save hides a full disk behind a RuntimeError; it never sees the file
+    torch.save({"format": FORMAT, "version": VERSION, **state}, buffer)
+    return write_atomically(path, lambda file: file.write(buffer.getbuffer()))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
