@@ -10,6 +10,7 @@ from pathlib import Path
 from cl_viz.command import run_reporting_errors
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
 from cl_viz.core.grid import GRID_LR
 from cl_viz.progress import Progress
 
@@ -37,8 +38,7 @@ def run_figure(args: argparse.Namespace) -> int:
 
 
 def _figure(args: argparse.Namespace) -> int:
-    from cl_viz.core.data import load_dataset, resolve_name
-    from cl_viz.core.grid import LambdaGridRun, parse_lambdas
+    from cl_viz.core.grid import parse_lambdas
 
     out = Path(args.out)
     if out.suffix.lower() not in IMAGE_SUFFIXES:
@@ -49,21 +49,32 @@ def _figure(args: argparse.Namespace) -> int:
     lambdas = parse_lambdas(args.lambdas)
     config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, model=args.model, alpha=args.alpha,
                          lr=args.lr, seed=args.seed, device=args.device).validated()
+    created = prepare_file(out)
+    try:
+        return _render_into(out, config, lambdas, args.steps, size)
+    except BaseException:
+        remove_empty_folders(created)
+        raise
+
+
+def _render_into(out: Path, config: TrainConfig, lambdas: tuple[float, ...], steps: int,
+                 size: tuple[int, int]) -> int:
+    from cl_viz.core.data import load_dataset, resolve_name
+    from cl_viz.core.grid import LambdaGridRun
+
     dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
     run = LambdaGridRun(config, lambdas, dataset)
     print(f"dataset: {dataset.name} ({dataset.source}); model {config.model}; device {run.info.device}; "
           f"λ = {', '.join(f'{lam:g}' for lam in lambdas)}")
-    progress = Progress(args.steps, run.sessions[0].batch_size * len(lambdas))
-    while run.step < args.steps:
+    progress = Progress(steps, run.sessions[0].batch_size * len(lambdas))
+    while run.step < steps:
         run.train_step()
         progress.tick(run.step)
     frame = run.frame()
     if not frame.is_finite:
         raise ClVizError("training diverged (a loss is no longer finite); lower the learning rate or the largest λ")
-    image = render_grid(frame, dataset.class_names, lambdas, size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(out)):
-        raise ClVizError(f"could not write {out}")
+    encoded = encode_image(render_grid(frame, dataset.class_names, lambdas, size), out.suffix)
+    write_atomically(out, lambda file: file.write(encoded))
     print(f"\nwrote {out} ({size[0]}x{size[1]}, step {frame.step})")
     return 0
 
@@ -88,6 +99,20 @@ def render_grid(frame, class_names, lambdas, size: tuple[int, int]):
     view.deleteLater()
     app.processEvents()
     return image
+
+
+def encode_image(image, suffix: str) -> bytes:
+    """A QImage as the bytes of a .png, .jpg or .bmp file."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    saved = image.save(buffer, suffix.lstrip(".").upper())
+    buffer.close()
+    if not saved:
+        raise ClVizError(f"could not encode the image as {suffix}")
+    return bytes(data.data())
 
 
 def _parse_size(text: str) -> tuple[int, int]:

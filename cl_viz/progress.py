@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
@@ -24,9 +25,9 @@ class Progress:
     def line(self, step: int, detail: str = "") -> str:
         rate = self.steps_per_second(step)
         remaining = (self.total_steps - step) / rate if rate > 0 else float("nan")
-        eta = _clock(remaining) if remaining == remaining else "--:--"
-        text = (f"step {step:>{len(str(self.total_steps))}}/{self.total_steps}  {rate:6.1f} steps/s  "
-                f"{rate * self.batch_size:7.0f} img/s  ETA {eta}")
+        eta = _clock(remaining) if math.isfinite(remaining) else "--:--"
+        text = (f"step {step:>{len(str(self.total_steps))}}/{self.total_steps}  {number(rate, '6.1f')} steps/s  "
+                f"{number(rate * self.batch_size, '7.0f')} img/s  ETA {eta}")
         return f"{text}  {detail}" if detail else text
 
     def tick(self, step: int, detail: str = "") -> None:
@@ -42,6 +43,13 @@ class Progress:
         prefix = "\r" if self.interactive else ""
         self.stream.write(prefix + self.line(step, detail).ljust(100 if self.interactive else 0) + "\n")
         self.stream.flush()
+
+
+def number(value: float | None, spec: str) -> str:
+    """`value` in the format `spec`, or "n/a" where there is no number (None, NaN, ±inf)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return format(value, spec)
 
 
 def _clock(seconds: float) -> str:

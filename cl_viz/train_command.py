@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
+import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,12 +21,13 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders, write_atomically
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
 from cl_viz.core.timeline import Timeline
-from cl_viz.progress import Progress
+from cl_viz.progress import Progress, number
 
 DEFAULT_STEPS = 1000
 RECORD_CAPACITY = 600
@@ -49,61 +53,120 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def _train(args: argparse.Namespace) -> int:
-    if args.eval_every < 1:
-        raise ClVizError(f"--eval-every must be ≥ 1, got {args.eval_every}")
+    _check_flags(args)
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
+    out = Path(args.out or _default_out(resolve_name(config.dataset, config.data_dir), config))
+    created = prepare_folder(out)
+    try:
+        if args.record:
+            created += prepare_file(args.record)
+        return _train_into(out, args, config, checkpoint)
+    except BaseException:
+        remove_empty_folders(created)  # leave no empty output folder behind
+        raise
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """What can be told from the flags alone, before any data is loaded."""
+    if args.compare and args.resume:
+        raise ClVizError("--compare starts both runs from scratch; it cannot be combined with --resume")
+    if args.eval_every < 1:
+        raise ClVizError(f"--eval-every must be ≥ 1, got {args.eval_every}")
+    if args.record_every < 1:
+        raise ClVizError(f"--record-every must be ≥ 1, got {args.record_every}")
+    if args.record and not args.record.endswith(SUFFIX):
+        raise ClVizError(f"--record must name a {SUFFIX} file, got {args.record!r}")
+
+
+def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkpoint: dict | None) -> int:
     dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
     run = LockstepRun(config, args.compare, dataset)
     session = run.primary
     if checkpoint:
-        session.load_state_dict(checkpoint)
+        _restore(session, checkpoint, args.resume)
     total_steps = _total_steps(args, session)
-    out = Path(args.out or _default_out(dataset.name, config))
     _print_header(session, total_steps, out)
-
-    history: list[dict] = []
-    if args.compare and checkpoint:
-        raise ClVizError("--compare starts both runs from scratch; it cannot be combined with --resume")
     recorder = Recorder(run, args.record, args.record_every) if args.record else None
     progress = Progress(total_steps, session.batch_size, start_step=session.step)
-    started = time.perf_counter()
-    start_step = session.step
+    started, start_step = time.perf_counter(), session.step
     if recorder:
         recorder.capture(progress.steps_per_second(session.step))
-    while session.step < total_steps:
-        run.train_step()
-        if recorder and (session.step % recorder.every == 0 or session.step == total_steps):
-            recorder.capture(progress.steps_per_second(session.step))
-        if session.step % args.eval_every == 0 or session.step == total_steps:
-            snapshot = _checked_snapshot(session)
-            history.append(_clean(snapshot.record()))
-            progress.report(session.step, _summary(snapshot))
-        else:
-            progress.tick(session.step)
+    history: list[dict] = []
+    interrupted = _fit(run, total_steps, args.eval_every, recorder, progress, history)
     elapsed = time.perf_counter() - started
-    final = history[-1] if history else _clean(_checked_snapshot(session).record())
-    _write_outputs(out, session, history, elapsed, session.step - start_step)
-    print(f"wrote {out / 'metrics.json'}, {out / 'features.npz'}, {out / 'checkpoint.pt'}")
+    written = _write_outputs(out, session, history, elapsed, session.step - start_step, interrupted)
     if recorder:
-        print(f"wrote {recorder.save()} ({len(recorder.timeline)} frames)")
-    print(f"final: probe accuracy {final['probe_accuracy']:.2%}, nearest-center {final['nearest_center_accuracy']:.2%}, "
-          f"intra/inter {final['ratio']:.3f}")
-    return 0
+        written.append(f"{recorder.save()} ({len(recorder.timeline)} frames)")
+    if interrupted:
+        print(f"cl-viz train: interrupted at step {session.step}/{total_steps}: wrote {', '.join(written)}",
+              file=sys.stderr)
+    else:
+        print(f"wrote {', '.join(written)}")
+    print(_final_line(history[-1]))
+    return 130 if interrupted else 0
+
+
+def _fit(run: LockstepRun, total_steps: int, eval_every: int, recorder: Recorder | None, progress: Progress,
+         history: list[dict]) -> bool:
+    """Train to `total_steps`, or until Ctrl+C ends the step under way; return whether it was interrupted."""
+    session = run.primary
+    with StopRequest() as stop:
+        while session.step < total_steps and not stop.requested:
+            run.train_step()
+            if recorder and session.step % recorder.every == 0:
+                recorder.capture(progress.steps_per_second(session.step))
+            if session.step % eval_every == 0:
+                _evaluate(session, progress, history)
+            else:
+                progress.tick(session.step)
+        if recorder and recorder.last_step != session.step:
+            recorder.capture(progress.steps_per_second(session.step))
+        if not history or history[-1]["step"] != session.step:
+            _evaluate(session, progress, history)
+    return session.step < total_steps
+
+
+def _evaluate(session: TrainingSession, progress: Progress, history: list[dict]) -> None:
+    snapshot = _checked_snapshot(session)
+    history.append(_clean(snapshot.record()))
+    progress.report(session.step, _summary(snapshot))
+
+
+class StopRequest:
+    """The first Ctrl+C asks the training loop to stop after its step; a second one interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._installed = False
+
+    def __enter__(self) -> StopRequest:
+        # Only where Python's own handler is in place: not in a thread, nor where SIGINT is ignored (nohup).
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._request)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Recorder:
     """Frames of a headless run for `cl-viz replay` (with --compare: a softmax-only twin in lockstep)."""
 
     def __init__(self, run: LockstepRun, path: str, every: int):
-        if every < 1:
-            raise ClVizError(f"--record-every must be ≥ 1, got {every}")
-        if not path.endswith(SUFFIX):
-            raise ClVizError(f"--record must name a {SUFFIX} file, got {path!r}")
         self.run, self.session, self.path, self.every = run, run.primary, path, every
         self.timeline = Timeline(capacity=RECORD_CAPACITY)
+        self.last_step: int | None = None
 
     def capture(self, steps_per_second: float) -> None:
+        self.last_step = self.session.step
         frame = self.run.frame(steps_per_second, include_batch=False)
         if frame.is_finite:
             self.timeline.append(frame)
@@ -123,6 +186,13 @@ def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig
     if args.device != "auto":
         changes["device"] = args.device
     return saved.replace(**changes).validated()
+
+
+def _restore(session: TrainingSession, checkpoint: dict, path: str) -> None:
+    try:
+        session.load_state_dict(checkpoint)
+    except (RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise ClVizError(f"{path} does not fit the network of its own configuration ({first_line(error)})") from None
 
 
 def _total_steps(args: argparse.Namespace, session: TrainingSession) -> int:
@@ -148,8 +218,14 @@ def _checked_snapshot(session: TrainingSession) -> Snapshot:
 
 def _summary(snapshot: Snapshot) -> str:
     m = snapshot.metrics
-    return (f"L_S {snapshot.loss_softmax:.3f}  λ·L_C {snapshot.lam * snapshot.loss_center:.4f}  "
-            f"probe {m.probe_accuracy:.1%}  intra/inter {m.ratio:.3f}")
+    return (f"L_S {number(snapshot.loss_softmax, '.3f')}  λ·L_C {number(snapshot.lam * snapshot.loss_center, '.4f')}  "
+            f"probe {number(m.probe_accuracy, '.1%')}  intra/inter {number(m.ratio, '.3f')}")
+
+
+def _final_line(final: dict) -> str:
+    return (f"final: probe accuracy {number(final['probe_accuracy'], '.2%')}, "
+            f"nearest-center {number(final['nearest_center_accuracy'], '.2%')}, "
+            f"intra/inter {number(final['ratio'], '.3f')}")
 
 
 def _print_header(session: TrainingSession, total_steps: int, out: Path) -> None:
@@ -168,8 +244,9 @@ def _default_out(dataset_name: str, config: TrainConfig) -> str:
     return f"cl-viz-runs/{dataset_name}-{loss}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def _write_outputs(out: Path, session: TrainingSession, history: list[dict], elapsed: float, steps: int) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+def _write_outputs(out: Path, session: TrainingSession, history: list[dict], elapsed: float, steps: int,
+                   interrupted: bool) -> list[str]:
+    """metrics.json, features.npz and checkpoint.pt, each written atomically; return what was written."""
     snapshot = session.snapshot(include_batch=False)
     dataset = session.dataset
     metrics = {
@@ -180,17 +257,20 @@ def _write_outputs(out: Path, session: TrainingSession, history: list[dict], ela
                     "class_names": list(dataset.class_names)},
         "device": describe_device(session.device),
         "steps": session.step,
+        "interrupted": interrupted,
         "elapsed_s": round(elapsed, 3),
         "images_per_s": round(steps * session.batch_size / elapsed, 1) if elapsed > 0 else None,
         "history": history,
         "final": _clean(snapshot.record()),
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=False) + "\n")
-    np.savez_compressed(out / "features.npz", features=snapshot.features, labels=snapshot.labels,
-                        centers=snapshot.centers, predictions=snapshot.predictions,
-                        classifier_weight=snapshot.classifier_weight,
-                        class_names=np.array(dataset.class_names))
-    save_checkpoint(session.state_dict(), out / "checkpoint.pt")
+    text = json.dumps(metrics, indent=1, allow_nan=False) + "\n"
+    features = {"features": snapshot.features, "labels": snapshot.labels, "centers": snapshot.centers,
+                "predictions": snapshot.predictions, "classifier_weight": snapshot.classifier_weight,
+                "class_names": np.array(dataset.class_names)}
+    written = [write_atomically(out / "metrics.json", lambda file: file.write(text.encode())),
+               write_atomically(out / "features.npz", lambda file: np.savez_compressed(file, **features)),
+               save_checkpoint(session.state_dict(), out / "checkpoint.pt")]
+    return [str(path) for path in written]
 
 
 def _clean(record: dict) -> dict:

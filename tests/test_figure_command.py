@@ -1,0 +1,39 @@
+"""`cl-viz figure`: its output place is checked before training, and the image is written atomically."""
+
+import pytest
+
+from cl_viz.cli import main
+from mounts import tiny_tmpfs  # noqa: F401 (a fixture)
+
+QUICK = ["--dataset", "digits", "--steps", "1", "--lambdas", "0", "0.1", "--device", "cpu", "--size", "600x300"]
+
+
+@pytest.mark.parametrize("out, message", [
+    ("/proc/cl-viz/grid.png", "cannot write to the folder /proc/cl-viz"),
+    ("a file/grid.png", "is a file, not a folder"),
+    ("a folder.png", "is a folder; name a file"),
+])
+def test_an_unwritable_place_is_refused_before_training(tmp_path, capsys, out, message):
+    (tmp_path / "a file").write_text("x")
+    (tmp_path / "a folder.png").mkdir()
+    target = out if out.startswith("/") else str(tmp_path / out)
+    assert main(["figure", "--out", target, *QUICK]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("cl-viz figure: error: ") and message in captured.err
+
+
+def test_a_full_disk_keeps_the_previous_image(tiny_tmpfs, capsys):
+    image = tiny_tmpfs / "grid.png"
+    image.write_bytes(b"previous image")
+    (tiny_tmpfs / "filler").write_bytes(bytes(40 * 1024))
+    assert main(["figure", "--out", str(image), *QUICK]) == 2
+    assert capsys.readouterr().err.endswith(f"cannot write {image}: No space left on device\n")
+    assert image.read_bytes() == b"previous image"
+    assert sorted(path.name for path in tiny_tmpfs.iterdir()) == ["filler", "grid.png"]
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".jpg", b"\xff\xd8\xff"), (".bmp", b"BM")])
+def test_each_format_is_written_whole(tmp_path, suffix, magic):
+    out = tmp_path / "figures" / f"grid{suffix}"
+    assert main(["figure", "--out", str(out), *QUICK]) == 0
+    assert out.read_bytes().startswith(magic) and [path.name for path in out.parent.iterdir()] == [out.name]
