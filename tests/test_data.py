@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 from urllib.error import URLError
 
@@ -147,3 +149,21 @@ def test_fashion_mnist_from_debian(empty_cache):
     assert dataset.class_names[-1] == "Ankle boot"
     assert torch.equal(torch.bincount(dataset.test_labels), torch.full((10,), 1000))
     assert str(DEBIAN_FASHION_MNIST) in dataset.source
+
+
+def test_digits_are_scikit_learns_own_images_and_split_without_importing_it():
+    """The built-in dataset reads the file scikit-learn ships and a stored copy of its split."""
+    code = ("import sys; from cl_viz.core.data import load_dataset; d = load_dataset('digits'); "
+            "print(len(d.train_labels), len(d.test_labels), 'sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["1347", "450", "False"]
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from cl_viz.core.digits import digits_split, load_digit_arrays
+
+    bunch = load_digits()
+    images, labels = load_digit_arrays()
+    assert np.array_equal(images, bunch.images) and np.array_equal(labels, bunch.target)
+    expected = train_test_split(np.arange(len(labels)), test_size=0.25, random_state=0, stratify=bunch.target)
+    assert all(np.array_equal(mine, theirs) for mine, theirs in zip(digits_split(), expected))

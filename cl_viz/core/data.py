@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cl_viz.core.digits import digits_split, load_digit_arrays
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx
 
@@ -238,16 +239,10 @@ def _short_reason(error: BaseException) -> str:
 
 def _load_digits() -> Dataset:
     """scikit-learn's 1,797 real 8x8 digits, enlarged to MNIST's 20x20 box centred in 28x28."""
-    from sklearn.datasets import load_digits  # sklearn imports slowly; only digits needs it
-    from sklearn.model_selection import train_test_split
-
-    bunch = load_digits()
-    images = _digits_to_mnist_frame(torch.from_numpy(bunch.images))
-    labels = torch.from_numpy(bunch.target).long()
-    train, test = train_test_split(
-        np.arange(len(labels)), test_size=0.25, random_state=0, stratify=bunch.target
-    )
-    train, test = torch.from_numpy(train), torch.from_numpy(test)
+    pixels, target = load_digit_arrays()
+    images = _digits_to_mnist_frame(torch.from_numpy(pixels))
+    labels = torch.from_numpy(target)
+    train, test = (torch.from_numpy(indices) for indices in digits_split())
     return Dataset(
         name="digits",
         source="digits bundled with scikit-learn (8x8 images enlarged to 28x28)",
