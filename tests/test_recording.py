@@ -1,9 +1,12 @@
+import io
 import json
+import os
 import zipfile
 
 import numpy as np
 import pytest
 
+from cl_viz.core import recording as recording_module
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.recording import Recording, load_recording, save_recording
 from cl_viz.core.runner import LockstepRun
@@ -89,6 +92,158 @@ def test_timeline_is_bounded_and_evenly_thinned(frames):
     steps = timeline.steps
     assert steps[0] == 1 and len(set(np.diff(steps))) == 1
     assert timeline.index_at_or_before(50) == max(i for i, s in enumerate(steps) if s <= 50)
+
+
+@pytest.fixture
+def good(tmp_path, frames, digits):
+    return save_recording(tmp_path / "good.clviz", Recording(frames, digits.class_names, {"batch_size": 32}, "digits",
+                                                             np.zeros((60, 28, 28), np.uint8)))
+
+
+def test_random_bytes_are_not_a_recording(tmp_path):
+    rng = np.random.default_rng(5)
+    for name, content in (("noise.clviz", rng.bytes(5000)), ("zip-like.clviz", b"PK\x03\x04" + rng.bytes(5000))):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ClVizError, match="not a cl-viz recording"):
+            load_recording(tmp_path / name)
+
+
+@pytest.mark.parametrize("member", ["labels", "steps_per_second", "primary/scalars", "primary/centers",
+                                    "comparison/features"])
+def test_a_missing_member_is_reported(tmp_path, good, member):
+    damaged = _rewrite(good, tmp_path / "damaged.clviz", drop=[member])
+    with pytest.raises(ClVizError, match=f"damaged cl-viz recording .*{member}.* is missing"):
+        load_recording(damaged)
+
+
+def _three_classes(arrays, header):
+    """The header names 3 classes (labels and predictions agree) but there are still 10 centers."""
+    header["class_names"] = ["a", "b", "c"]
+    arrays["labels"] = arrays["labels"] % 3
+    for run in ("primary", "comparison"):
+        arrays[f"{run}/predictions"] = arrays[f"{run}/predictions"] % 3
+
+
+def _no_frames(arrays, header):
+    header["frames"] = 0
+    for name in list(arrays):
+        if name not in ("header", "labels", "probe_images"):
+            arrays[name] = arrays[name][:0]
+
+
+def _set(name, value):
+    def change(arrays, header):
+        arrays[name] = value(arrays[name]) if callable(value) else value
+    return change
+
+
+def _header(key, value):
+    def change(arrays, header):
+        header[key] = value
+    return change
+
+
+def _step_infinite(arrays, header):
+    arrays["primary/scalars"] = arrays["primary/scalars"].copy()
+    arrays["primary/scalars"][1, 0] = np.inf
+
+
+@pytest.mark.parametrize("change, message", [
+    (_three_classes, r"primary/centers has shape \(4, 10, 2\), not \(4, 3, 2\)"),
+    (_no_frames, "it holds no frames"),
+    (_set("labels", lambda labels: np.where(labels == 0, 10, labels)), r"labels has classes outside 0..9"),
+    (_set("labels", lambda labels: labels[:-1]), r"primary/features has shape \(4, 60, 2\), not \(4, 59, 2\)"),
+    (_set("labels", lambda labels: labels.astype(np.float32)), "labels holds float32"),
+    (_set("primary/predictions", lambda p: np.full_like(p, 10)), "primary/predictions has classes outside 0..9"),
+    (_set("primary/features", lambda f: np.concatenate([f, f], axis=2)), "features have 4 dimensions"),
+    (_set("comparison/features", lambda f: f[:, :, :1]), r"comparison/features has shape \(4, 60, 1\)"),
+    (_set("primary/classifier_weight", lambda w: w[:, :9]), r"primary/classifier_weight has shape \(4, 9, 2\)"),
+    (_set("primary/classifier_bias", np.zeros((4, 9), np.float32)), r"primary/classifier_bias has shape \(4, 9\)"),
+    (_set("primary/scalars", lambda s: s[:, :5]), r"primary/scalars has shape \(4, 5\), not \(4, 9\)"),
+    (_set("comparison/metrics", lambda m: m[:3]), r"comparison/metrics has shape \(3, 6\)"),
+    (_set("primary/losses_known", lambda k: k.astype(np.float64)), "primary/losses_known holds float64"),
+    (_set("steps_per_second", lambda r: r[:2]), "its header counts 4 frames but it holds 2"),
+    (_set("probe_images", np.zeros((60, 28, 28), np.float32)), "probe_images holds float32"),
+    (_set("probe_images", np.zeros((59, 28, 28), np.uint8)), r"probe_images has shape \(59, 28, 28\)"),
+    (_step_infinite, "primary has steps that are not counts"),
+    (_header("frames", 7), "its header counts 7 frames but it holds 4"),
+    (_header("compare", False), "disagree about the comparison"),
+    (_header("class_names", list(range(10))), "its header names no classes"),
+    (_header("config", [32]), "no configuration table"),
+    (_header("dataset", {"name": "digits"}), "dataset is not text"),
+])
+def test_every_array_is_checked_against_the_header_and_the_others(tmp_path, good, change, message):
+    with np.load(good) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(str(arrays["header"]))
+    change(arrays, header)
+    arrays["header"] = np.array(json.dumps(header))
+    damaged = tmp_path / "damaged.clviz"
+    _savez(damaged, **arrays)
+    with pytest.raises(ClVizError, match=f"damaged cl-viz recording .*{message}"):
+        load_recording(damaged)
+
+
+def test_a_member_claiming_terabytes_is_refused_before_allocating(tmp_path, good):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (4, 10**12, 1)})
+    lying = _replace_member(good, tmp_path / "lying.clviz", "primary/features.npy", header.getvalue() + bytes(100))
+    with pytest.raises(ClVizError, match=r"primary/features declares 14.6 TiB of data but holds 100 bytes"):
+        load_recording(lying)
+
+
+def test_a_zip_bomb_is_refused(tmp_path, good, monkeypatch):
+    monkeypatch.setattr(recording_module, "BOMB_MIN_BYTES", 2**20)
+    content = io.BytesIO()
+    np.save(content, np.zeros((60, 600, 600), np.uint8))  # 21 MB of zeros: deflate packs it a thousandfold
+    bomb = _replace_member(good, tmp_path / "bomb.clviz", "probe_images.npy", content.getvalue())
+    with pytest.raises(ClVizError, match="no recording compresses so well"):
+        load_recording(bomb)
+
+
+def test_a_recording_larger_than_the_limit_is_refused(good, monkeypatch):
+    monkeypatch.setattr(recording_module, "MAX_UNPACKED_BYTES", 10_000)
+    with pytest.raises(ClVizError, match="would unpack to .* more than the 9.8 KiB"):
+        load_recording(good)
+
+
+class RunsWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.mkdir, (str(self.marker),)
+
+
+def test_a_pickled_member_is_refused_without_running_it(tmp_path, good):
+    marker = tmp_path / "code-ran"
+    content = io.BytesIO()
+    np.save(content, np.array([RunsWhenUnpickled(marker)], dtype=object), allow_pickle=True)
+    evil = _replace_member(good, tmp_path / "evil.clviz", "labels.npy", content.getvalue())
+    with pytest.raises(ClVizError, match="labels holds Python objects, which cl-viz never loads"):
+        load_recording(evil)
+    assert not marker.exists()
+
+
+def test_members_cl_viz_does_not_know_are_never_unpacked(tmp_path, good):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**13,)})
+    with zipfile.ZipFile(good, "a") as archive:
+        archive.writestr("notes.npy", header.getvalue())
+    assert len(load_recording(good).frames) == 4
+
+
+def _rewrite(source, target, drop=()):
+    with np.load(source) as archive:
+        _savez(target, **{name: archive[name] for name in archive.files if name not in drop})
+    return target
+
+
+def _replace_member(source, target, member, content):
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, content if item.filename == member else old.read(item))
+    return target
 
 
 def _savez(path, **arrays):

@@ -7,8 +7,10 @@ JSON header and one stacked array per quantity. Suffix: .clviz.
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,14 @@ SCALARS = ("step", "epoch", "lam", "alpha", "lr", "loss_softmax", "loss_center",
            "steps_per_second")
 METRICS = tuple(FeatureMetrics.__dataclass_fields__)
 RUNS = ("primary", "comparison")
+QUANTITIES = ("scalars", "metrics", "features", "predictions", "centers", "classifier_weight", "losses_known",
+              "classifier_bias")
+MEMBERS = ("header", "labels", "steps_per_second", "probe_images",
+           *(f"{run}/{quantity}" for run in RUNS for quantity in QUANTITIES))
+MAX_UNPACKED_BYTES = 4 * 2**30
+# An archive that unpacks to more than this must not be more than BOMB_RATIO times smaller (zip bombs).
+BOMB_MIN_BYTES = 256 * 2**20
+BOMB_RATIO = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,19 +76,75 @@ def load_recording(path: str | os.PathLike) -> Recording:
     if not path.is_file():
         raise ClVizError(f"recording {path} does not exist")
     try:
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        arrays = _read_arrays(path)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error, RuntimeError,
+            NotImplementedError) as error:  # zipfile: encrypted members, unknown compression methods
         raise ClVizError(f"{path} is not a cl-viz recording (it could not be read: {first_line(error)})") from None
     header = _read_header(path, arrays)
     try:
+        _check_header(header)
+        _check_arrays(arrays, header)
         frames = _unstack(arrays, header)
     except (KeyError, IndexError, ValueError) as error:
         raise ClVizError(f"{path} is a damaged cl-viz recording ({first_line(error)})") from None
-    images = arrays.get("probe_images")
     return Recording(frames=frames, class_names=tuple(header["class_names"]), config=header.get("config", {}),
-                     dataset=header.get("dataset", ""), probe_images=images,
+                     dataset=header.get("dataset", ""), probe_images=arrays.get("probe_images"),
                      created_by=header.get("created_by", ""))
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The members cl-viz knows, each checked against its declared size before any memory is taken."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        members = {name: archive.getinfo(f"{name}.npy") for name in MEMBERS if f"{name}.npy" in names}
+        _check_unpacked_size(path, list(members.values()))
+        for name, info in members.items():
+            _check_member(path, archive, name, info)
+        return {name: _read_member(archive, info) for name, info in members.items()}
+
+
+def _check_unpacked_size(path: Path, members: list[zipfile.ZipInfo]) -> None:
+    total = sum(info.file_size for info in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise ClVizError(f"{path} would unpack to {_size(total)}, more than the {_size(MAX_UNPACKED_BYTES)} "
+                         f"a cl-viz recording may hold")
+    packed = max(path.stat().st_size, 1)
+    if total > BOMB_MIN_BYTES and total > BOMB_RATIO * packed:
+        raise ClVizError(f"{path} would unpack to {_size(total)} from {_size(packed)}, "
+                         f"{total // packed:,} times its size: no recording compresses so well")
+
+
+def _check_member(path: Path, archive: zipfile.ZipFile, name: str, info: zipfile.ZipInfo) -> None:
+    """Its .npy header must declare plain numbers and exactly the bytes the member holds."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"{name} is stored in .npy format {version}, which cl-viz does not write")
+        held = info.file_size - member.tell()
+    if dtype.hasobject:
+        raise ClVizError(f"{path} is not a cl-viz recording ({name} holds Python objects, which cl-viz never loads)")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared != held:
+        raise ClVizError(f"{path} is a damaged cl-viz recording ({name} declares {_size(declared)} of data "
+                         f"but holds {_size(held)})")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    with archive.open(info) as member:
+        array = np.lib.format.read_array(member, allow_pickle=False)
+    return array.astype(array.dtype.newbyteorder("="), copy=False)
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024:
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TiB"
 
 
 def _header(recording: Recording) -> dict:
@@ -121,25 +187,94 @@ def _scalar(snapshot: Snapshot, name: str) -> float:
     return float(getattr(snapshot, name))
 
 
+def _check_header(header: dict) -> None:
+    names = header.get("class_names")
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise ValueError("its header names no classes")
+    if not isinstance(header.get("config", {}), dict):
+        raise ValueError("its header holds no configuration table")
+    for key in ("dataset", "created_by"):
+        if not isinstance(header.get(key, ""), str):
+            raise ValueError(f"its header's {key} is not text")
+
+
+def _check_arrays(arrays: dict, header: dict) -> None:
+    """Every array's shape and type against the header and the others, so that any frame can be drawn."""
+    classes = len(header["class_names"])
+    labels = _checked(arrays, "labels", (None,), "iu")
+    rates = _checked(arrays, "steps_per_second", (None,), "f")
+    frames, probe = len(rates), len(labels)
+    if frames == 0:
+        raise ValueError("it holds no frames")
+    if probe == 0:
+        raise ValueError("it holds no probe points")
+    if header.get("frames", frames) != frames:
+        raise ValueError(f"its header counts {header['frames']!r} frames but it holds {frames}")
+    _check_classes("labels", labels, classes)
+    runs = [run for run in RUNS if run == "primary" or f"{run}/scalars" in arrays]
+    if header.get("compare", len(runs) == 2) != (len(runs) == 2):
+        raise ValueError("its header and its runs disagree about the comparison")
+    dim = _checked(arrays, "primary/features", (None, None, None), "f").shape[2]
+    if dim not in (2, 3):
+        raise ValueError(f"its features have {dim} dimensions, not 2 or 3")
+    for run in runs:
+        _check_run(arrays, run, frames, probe, classes, dim)
+    if "probe_images" in arrays:
+        _checked(arrays, "probe_images", (probe, None, None), "u", itemsize=1)
+
+
+def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, dim: int) -> None:
+    scalars = _checked(arrays, f"{run}/scalars", (frames, len(SCALARS) - 1), "f")
+    steps = scalars[:, SCALARS.index("step")]
+    if not (np.isfinite(steps).all() and (steps >= 0).all()):
+        raise ValueError(f"{run} has steps that are not counts")
+    _checked(arrays, f"{run}/metrics", (frames, len(METRICS)), "f")
+    _checked(arrays, f"{run}/features", (frames, probe, dim), "f")
+    _check_classes(f"{run}/predictions", _checked(arrays, f"{run}/predictions", (frames, probe), "iu"), classes)
+    _checked(arrays, f"{run}/centers", (frames, classes, dim), "f")
+    _checked(arrays, f"{run}/classifier_weight", (frames, classes, dim), "f")
+    _checked(arrays, f"{run}/losses_known", (frames,), "b")
+    if f"{run}/classifier_bias" in arrays:
+        _checked(arrays, f"{run}/classifier_bias", (frames, classes), "f")
+
+
+def _checked(arrays: dict, name: str, shape: tuple[int | None, ...], kinds: str, itemsize: int = 0) -> np.ndarray:
+    """arrays[name], if it has `shape` (None: any length) and a dtype of one of `kinds` (numpy's kind letters)."""
+    if name not in arrays:
+        raise ValueError(f"{name} is missing")
+    array = arrays[name]
+    fits = array.ndim == len(shape) and all(want is None or have == want for have, want in zip(array.shape, shape))
+    if not fits:
+        wanted = "(" + ", ".join("any" if want is None else str(want) for want in shape) + ")"
+        raise ValueError(f"{name} has shape {array.shape}, not {wanted}")
+    if array.dtype.kind not in kinds or (itemsize and array.dtype.itemsize != itemsize):
+        raise ValueError(f"{name} holds {array.dtype} values")
+    return array
+
+
+def _check_classes(name: str, values: np.ndarray, classes: int) -> None:
+    if values.size and (values.min() < 0 or values.max() >= classes):
+        raise ValueError(f"{name} has classes outside 0..{classes - 1}")
+
+
 def _unstack(arrays: dict, header: dict) -> list[Frame]:
     labels = frozen(arrays["labels"].astype(np.int64))
     runs = {run: _snapshots(arrays, run, labels) for run in RUNS if f"{run}/scalars" in arrays}
-    if "primary" not in runs:
-        raise KeyError("primary run missing")
     rates = arrays["steps_per_second"]
-    batch = int(header.get("config", {}).get("batch_size", 0) or 0)
+    batch = _batch_size(header.get("config", {}))
     count = len(runs["primary"])
-    if any(len(snapshots) != count for snapshots in runs.values()) or len(rates) != count:
-        raise ValueError("runs of different lengths")
     comparison = runs.get("comparison", [None] * count)
     return [Frame(p, c, float(r), float(r) * batch) for p, c, r in zip(runs["primary"], comparison, rates)]
+
+
+def _batch_size(config: dict) -> int:
+    batch = config.get("batch_size")
+    return batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else 0
 
 
 def _snapshots(arrays: dict, run: str, labels: np.ndarray) -> list[Snapshot]:
     scalars, metrics = arrays[f"{run}/scalars"], arrays[f"{run}/metrics"]
     features, centers = arrays[f"{run}/features"], arrays[f"{run}/centers"]
-    if features.ndim != 3 or features.shape[1] != len(labels):
-        raise ValueError(f"features of shape {features.shape} do not match {len(labels)} labels")
     weights, predictions = arrays[f"{run}/classifier_weight"], arrays[f"{run}/predictions"]
     biases = arrays.get(f"{run}/classifier_bias")
     known = arrays[f"{run}/losses_known"]
