@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from cl_viz.core import idx
 from cl_viz.core.data import load_idx_folder
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx, write_idx
@@ -153,3 +154,50 @@ def test_gzip_module_agrees(tmp_path):
     """Files we write are ordinary gzip files other tools can open."""
     write_idx(tmp_path / "data.gz", np.arange(5, dtype=np.uint8))
     assert gzip.decompress((tmp_path / "data.gz").read_bytes())[-5:] == bytes(range(5))
+
+
+def test_a_header_whose_sizes_overflow_64_bits_is_truncated_not_a_crash(tmp_path):
+    """65536⁴ is 2⁶⁴: a 64-bit product wraps to 0 bytes expected, and the empty data then fails to reshape."""
+    path = tmp_path / "images"
+    path.write_bytes(bytes([0, 0, 8, 4]) + np.array([65536] * 4, dtype=">u4").tobytes())
+    with pytest.raises(ClVizError, match="images is truncated: expected 18446744073709551616 bytes"):
+        read_idx(path)
+
+
+def test_a_gzip_bomb_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(idx, "MAX_BYTES", 1_000_000)
+    path = tmp_path / "images.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + np.array([2_000_000], ">u4").tobytes() + bytes(2_000_000)))
+    assert path.stat().st_size < 10_000
+    with pytest.raises(ClVizError, match="images.gz unpacks to more than"):
+        read_idx(path)
+
+
+def test_a_huge_plain_file_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(idx, "MAX_BYTES", 1000)
+    path = tmp_path / "images"
+    write_idx(path, np.zeros(2000, dtype=np.uint8))
+    with pytest.raises(ClVizError, match="images is larger than"):
+        read_idx(path)
+
+
+def test_a_folder_without_images(tmp_path):
+    write_mnist_like(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((0, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(0, dtype=np.uint8))
+    with pytest.raises(ClVizError, match="t10k-images-idx3-ubyte.gz holds no images"):
+        load_idx_folder(tmp_path)
+
+
+def test_negative_labels(tmp_path):
+    write_mnist_like(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.full(12, -1, dtype=np.int8))
+    with pytest.raises(ClVizError, match="outside 0..99"):
+        load_idx_folder(tmp_path)
+
+
+def test_labels_that_are_not_integers(tmp_path):
+    write_mnist_like(tmp_path)
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(12, dtype=np.float32))
+    with pytest.raises(ClVizError, match="one integer label per image"):
+        load_idx_folder(tmp_path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import zlib
 from os import PathLike
 from pathlib import Path
@@ -10,8 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.files import write_atomically
 
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_BYTES = 2 * 2**30  # far above any MNIST-style file (EMNIST's largest is 0.55 GB); bounds a gzip bomb
 
 # IDX type codes; all multi-byte values are big-endian.
 _DTYPES = {
@@ -30,13 +34,14 @@ def read_idx(path: str | PathLike) -> np.ndarray:
     path = Path(path)
     content = _read_bytes(path)
     dtype, shape, offset = _parse_header(path, content)
-    expected = dtype.itemsize * int(np.prod(shape))
+    count = math.prod(shape)
+    expected = dtype.itemsize * count
     found = len(content) - offset
     if found < expected:
         raise ClVizError(f"{path} is truncated: expected {expected} bytes of data, found {found}.")
     if found > expected:
         raise ClVizError(f"{path} is damaged: {found - expected} unexpected bytes follow its data.")
-    data = np.frombuffer(content, dtype=dtype, count=int(np.prod(shape)), offset=offset)
+    data = np.frombuffer(content, dtype=dtype, count=count, offset=offset)
     return data.astype(dtype.newbyteorder("=")).reshape(shape)
 
 
@@ -53,11 +58,13 @@ def write_idx(path: str | PathLike, array: np.ndarray) -> None:
     content = header + array.astype(_DTYPES[code]).tobytes()
     if path.name.endswith(".gz"):
         content = gzip.compress(content, compresslevel=6)
-    path.write_bytes(content)
+    write_atomically(path, lambda file: file.write(content))
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ClVizError(f"{path} is larger than {MAX_BYTES / 2**30:g} GiB; it is no MNIST-style IDX file.")
         content = path.read_bytes()
     except FileNotFoundError:
         raise ClVizError(f"{path} does not exist.") from None
@@ -66,9 +73,13 @@ def _read_bytes(path: Path) -> bytes:
     if not content.startswith(GZIP_MAGIC):
         return content
     try:
-        return gzip.decompress(content)
+        with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
+            content = stream.read(MAX_BYTES + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise ClVizError(f"{path} is a corrupt gzip file ({error}).") from error
+    if len(content) > MAX_BYTES:
+        raise ClVizError(f"{path} unpacks to more than {MAX_BYTES / 2**30:g} GiB; it is no MNIST-style IDX file.")
+    return content
 
 
 def _parse_header(path: Path, content: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
