@@ -5,6 +5,7 @@ import torch
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.session import TrainingSession
+from mounts import tiny_tmpfs  # noqa: F401 (a fixture)
 
 
 def test_round_trip_resumes_exactly(tmp_path, small_config, digits):
@@ -89,3 +90,11 @@ def test_written_files_get_ordinary_permissions(tmp_path, small_config, digits):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_the_previous_checkpoint(tiny_tmpfs, small_config, digits):
+    path = tiny_tmpfs / "c.pt"
+    path.write_bytes(b"previous")
+    with pytest.raises(ClVizError, match="cannot write .*c.pt: No space left on device"):
+        save_checkpoint(TrainingSession(small_config, digits).state_dict(), path)
+    assert path.read_bytes() == b"previous" and [p.name for p in tiny_tmpfs.iterdir()] == ["c.pt"]
