@@ -21,7 +21,8 @@ WRITER = textwrap.dedent("""
     import hashlib, os, sys
     from cl_viz.core.files import write_atomically
 
-    def write(file, body):
+    def write(file, round):
+        body = os.urandom((1 << 19) + round % 1000)  # made here, so that nearly all the time is inside a write
         file.write(len(body).to_bytes(8, "big"))
         for start in range(0, len(body), 65536):
             file.write(body[start:start + 65536])
@@ -29,8 +30,7 @@ WRITER = textwrap.dedent("""
 
     print("ready", flush=True)
     for round in range(1_000_000):
-        body = os.urandom(1 << 20)[: (1 << 19) + round % 1000]
-        write_atomically(sys.argv[1], lambda file: write(file, body))
+        write_atomically(sys.argv[1], lambda file: write(file, round))
 """)
 
 
