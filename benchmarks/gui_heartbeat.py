@@ -21,8 +21,8 @@ import torch
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from cl_viz.qt.main_window import MainWindow
-from cl_viz.qt.settings import APP_DEFAULTS
+from cl_viz.qt.window.main_window import MainWindow
+from cl_viz.qt.common.settings import APP_DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 3.0

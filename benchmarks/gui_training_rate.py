@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication
 
 from cl_viz.core.data import load_dataset
 from cl_viz.core.runner import LockstepRun
-from cl_viz.qt.main_window import MainWindow
-from cl_viz.qt.settings import APP_DEFAULTS
+from cl_viz.qt.window.main_window import MainWindow
+from cl_viz.qt.common.settings import APP_DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 2.0

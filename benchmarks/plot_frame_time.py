@@ -21,8 +21,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.palette import class_colors
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.palette import class_colors
 
 SIZE = (900, 700)
 N_CLASSES = 10

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QApplication
 
 from cl_viz.core.examples import find_example
 from cl_viz.core.recording import load_recording
-from cl_viz.qt.main_window import MainWindow
-from cl_viz.qt.settings import APP_DEFAULTS
+from cl_viz.qt.window.main_window import MainWindow
+from cl_viz.qt.common.settings import APP_DEFAULTS
 
 
 def main() -> None:

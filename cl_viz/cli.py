@@ -102,14 +102,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_train(args)
     if args.command == "replay":
-        from cl_viz.qt.launch import run_replay
+        from cl_viz.qt.app import run_replay
 
         return run_replay(args)
     if args.command == "figure":
         from cl_viz.figure_command import run_figure
 
         return run_figure(args)
-    from cl_viz.qt.launch import run_app
+    from cl_viz.qt.app import run_app
 
     return run_app(args)
 

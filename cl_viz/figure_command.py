@@ -85,7 +85,7 @@ def render_grid(frame, class_names, lambdas, size: tuple[int, int]):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
-    from cl_viz.qt.lambda_grid import LambdaGridView
+    from cl_viz.qt.grid.grid_view import LambdaGridView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     view = LambdaGridView(class_names, lambdas)

@@ -30,7 +30,7 @@ def small_config():
 @pytest.fixture
 def shown_feature_plot(qtbot):
     """A FeaturePlot with these classes, 640×520, shown and exposed."""
-    from cl_viz.qt.feature_plot import FeaturePlot
+    from cl_viz.qt.plot.feature_plot import FeaturePlot
 
     def make(class_names):
         widget = FeaturePlot()
@@ -47,8 +47,8 @@ def shown_feature_plot(qtbot):
 @pytest.fixture(autouse=True)
 def nothing_left_behind(request, monkeypatch):
     """A test that uses Qt must end with no QThread running, no QTimer active, no top-level widget of
-    its own alive, and no exception caught by a guard (cl_viz.qt.guard)."""
-    from cl_viz.qt import guard
+    its own alive, and no exception caught by a guard (cl_viz.qt.common.guard)."""
+    from cl_viz.qt.common import guard
 
     guard.take_caught()
     uses_qt = bool({"qtbot", "qapp"} & set(request.fixturenames))

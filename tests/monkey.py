@@ -4,7 +4,7 @@
 
 Every action is printed (flushed) before it runs, so a crash shows the last ones. The run fails
 (exit status 1, problems listed in the JSON report) on a Python exception anywhere (sys.excepthook,
-threading.excepthook, or one caught by a guard of cl_viz.qt.guard), a Qt warning, a QThread left
+threading.excepthook, or one caught by a guard of cl_viz.qt.common.guard), a Qt warning, a QThread left
 running or a worker still parked at the end, or a resident set above --max-rss-mb. A segfault or an
 abort shows as the exit status itself. tests/test_monkey.py runs it for ~30 s with a fixed seed.
 """
@@ -57,8 +57,8 @@ class Monkey:
 
     def open_window(self) -> None:
         from cl_viz.core.config import TrainConfig
-        from cl_viz.qt.main_window import MainWindow
-        from cl_viz.qt.settings import load_setup
+        from cl_viz.qt.window.main_window import MainWindow
+        from cl_viz.qt.common.settings import load_setup
 
         config, compare = load_setup(self.settings)
         base = TrainConfig(dataset="digits", probe_size=200, device="cpu")
@@ -180,7 +180,7 @@ class Monkey:
             action.trigger()
 
     def export(self, name: str) -> None:
-        from cl_viz.qt.export_dialog import ExportDialog
+        from cl_viz.qt.export.dialog import ExportDialog
 
         window = self.window
         if window.info is None or not len(window.timeline):
@@ -337,7 +337,7 @@ def record_problems(monkey: Monkey, threads: list[QThread]) -> None:
 
 
 def finish(app: QApplication, monkey: Monkey, threads: list[QThread]) -> None:
-    from cl_viz.qt import guard
+    from cl_viz.qt.common import guard
     from cl_viz.qt.worker import WorkerThread
 
     for window in app.topLevelWidgets():

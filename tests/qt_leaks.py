@@ -1,5 +1,5 @@
 """What a GUI test must not leave behind: a running QThread, an active QTimer, a top-level widget, or an
-exception that a guard (cl_viz.qt.guard) caught and hid. Modelled on napari's conftest: QThread.start
+exception that a guard (cl_viz.qt.common.guard) caught and hid. Modelled on napari's conftest: QThread.start
 and QTimer.start are wrapped to remember where each was started, so a failure names that place."""
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.lambda_grid import LambdaGridView
-from cl_viz.qt.lean_axis import LeanAxisItem, usable_span
-from cl_viz.qt.metrics_panel import MetricsPanel
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.plot.lean_axis import LeanAxisItem, usable_span
+from cl_viz.qt.window.metrics_panel import MetricsPanel
 
 SIZES = [(0, 0), (1, 1), (800, 0), (0, 600), (3, 2), (640, 1), (1, 480), (5000, 40)]
 NAMES = [str(k) for k in range(10)]
@@ -82,7 +82,7 @@ def test_the_metrics_graphs_and_the_lambda_grid_paint_at_every_size(qtbot, small
 def test_a_short_main_window_paints(qtbot, tmp_path, small_config):
     from PySide6.QtCore import QSettings
 
-    from cl_viz.qt.main_window import MainWindow
+    from cl_viz.qt.window.main_window import MainWindow
     from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -16,11 +16,11 @@ from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.runner import Frame, LockstepRun
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export import export_animation, export_image, frame_title, render_frames, rgb_array, union_bounds
-from cl_viz.qt.export_dialog import ExportDialog
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.palette import class_colors
-from cl_viz.qt.plot_style import SIZES, dimmed
+from cl_viz.qt.export.animation import export_animation, export_image, frame_title, render_frames, rgb_array, union_bounds
+from cl_viz.qt.export.dialog import ExportDialog
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.palette import class_colors
+from cl_viz.qt.plot.style import SIZES, dimmed
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.palette import class_colors
-from cl_viz.qt.plot_sprites import SpriteCloudItem
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.palette import class_colors
+from cl_viz.qt.plot.sprites import SpriteCloudItem
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]
@@ -519,7 +519,7 @@ def test_highlighting_mid_glide_ends_the_glide(plot):
 
 
 def test_a_leader_follows_its_partners_frame_of_the_same_step_before_the_partner_draws_it(linked_pair):
-    from cl_viz.qt.plot_geometry import snapshot_bounds
+    from cl_viz.qt.plot.geometry import snapshot_bounds
 
     leader, follower = linked_pair
     xy, labels = clusters()

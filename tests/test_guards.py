@@ -1,4 +1,4 @@
-"""Python code that Qt calls never lets an exception reach PySide6 (see cl_viz.qt.guard)."""
+"""Python code that Qt calls never lets an exception reach PySide6 (see cl_viz.qt.common.guard)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 import cl_viz.qt
-from cl_viz.qt import guard
+from cl_viz.qt.common import guard
 
 FOREIGN = ("PySide6", "shiboken6", "pyqtgraph")
 
@@ -37,7 +37,7 @@ def entry_points(cls):
 def test_every_override_and_slot_of_the_qt_layer_is_guarded():
     unguarded = [f"{cls.__module__}.{cls.__qualname__}.{name}" for cls in qt_classes()
                  for name, member in entry_points(cls) if not guard.is_guarded(member)]
-    assert not unguarded, "not guarded (decorate with cl_viz.qt.guard.guarded):\n" + "\n".join(unguarded)
+    assert not unguarded, "not guarded (decorate with cl_viz.qt.common.guard.guarded):\n" + "\n".join(unguarded)
 
 
 def test_the_scan_sees_the_overrides_it_must():

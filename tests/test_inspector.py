@@ -10,8 +10,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.inspector import DIGIT_PX, HOVER_INTERVAL_MS, WRONG_COLORS, describe_point, pick_nearest
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.inspector import DIGIT_PX, HOVER_INTERVAL_MS, WRONG_COLORS, describe_point, pick_nearest
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]

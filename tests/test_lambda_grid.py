@@ -5,7 +5,7 @@ from PIL import Image
 from cl_viz.cli import main
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.grid import LambdaGridRun, parse_lambdas
-from cl_viz.qt.grid_window import GridWindow
+from cl_viz.qt.grid.grid_window import GridWindow
 
 
 def test_parse_lambdas():

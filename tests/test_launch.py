@@ -11,8 +11,8 @@ from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.examples import list_examples
 from cl_viz.core.recording import load_recording, save_recording
-from cl_viz.qt.launch import initial_setup
-from cl_viz.qt.settings import load_setup
+from cl_viz.qt.app import initial_setup
+from cl_viz.qt.common.settings import load_setup
 
 
 def test_gui_flags_preset_the_controls():

@@ -14,7 +14,7 @@ HERE = Path(__file__).parent
 LEAKY_TESTS = '''
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QMainWindow
-from cl_viz.qt import guard
+from cl_viz.qt.common import guard
 
 kept = []
 

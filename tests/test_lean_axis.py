@@ -6,7 +6,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtGui
 
-from cl_viz.qt.lean_axis import LeanAxisItem, lean_axes
+from cl_viz.qt.plot.lean_axis import LeanAxisItem, lean_axes
 
 
 def spec_values(axis: pg.AxisItem):

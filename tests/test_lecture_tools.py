@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from cl_viz.core.recording import load_recording
-from cl_viz.qt.main_window import MainWindow
+from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 
@@ -133,7 +133,7 @@ def test_a_lesson_preset_sets_the_controls_hides_advanced_ones_and_resets(qtbot,
 
 def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, window):
     from cl_viz.core.examples import find_example
-    from cl_viz.qt.plot_geometry import snapshot_bounds
+    from cl_viz.qt.plot.geometry import snapshot_bounds
 
     window.show_recording(load_recording(find_example("center-vs-softmax").path))
     qtbot.waitUntil(lambda: window._drawn is not None and not window.drawing, timeout=5000)

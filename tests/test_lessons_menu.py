@@ -7,8 +7,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu
 
 from cl_viz.core.presets import builtin_preset_dir, list_presets
-from cl_viz.qt.main_window import MainWindow
-from cl_viz.qt.menus import fill_lessons
+from cl_viz.qt.window.main_window import MainWindow
+from cl_viz.qt.window.menus import fill_lessons
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 MINIMAL = 'title = "{title}"\ndescription = "One. Two."\n'

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
-from cl_viz.qt.main_window import MainWindow
-from cl_viz.qt.settings import APP_DEFAULTS, load_setup
-from cl_viz.qt.window_drawing import paint_in_a_later_pass
+from cl_viz.qt.window.main_window import MainWindow
+from cl_viz.qt.common.settings import APP_DEFAULTS, load_setup
+from cl_viz.qt.window.frame_scheduler import paint_in_a_later_pass
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 

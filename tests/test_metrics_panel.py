@@ -4,7 +4,7 @@ import pytest
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.metrics_panel import GRAPHS, MetricsPanel
+from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
 
 
 def snapshot(step: int, lam: float, loss_softmax: float, probe_accuracy: float, known: bool = True) -> Snapshot:

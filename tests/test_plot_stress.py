@@ -20,7 +20,7 @@ import PySide6
 import pytest
 from PySide6 import QtWidgets
 
-from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 
 CYCLES = 30
 PYSIDE_VERSION = tuple(int(part) for part in PySide6.__version__.split(".")[:2])
@@ -104,7 +104,7 @@ def test_exit_with_plot_still_open():
         import numpy as np
         from PySide6 import QtWidgets
         app = QtWidgets.QApplication([])
-        from cl_viz.qt.feature_plot import FeaturePlot
+        from cl_viz.qt.plot.feature_plot import FeaturePlot
         plot = FeaturePlot()
         plot.set_classes([str(k) for k in range(10)])
         plot.show()

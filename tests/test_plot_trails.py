@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PySide6 import QtGui
 
-from cl_viz.qt.plot_style import TRAIL_ALPHA
-from cl_viz.qt.plot_trails import FADE_EXPONENT, MAX_DOTS, TrailSprites, dot_opacity, resample_trails
+from cl_viz.qt.plot.style import TRAIL_ALPHA
+from cl_viz.qt.plot.trails import FADE_EXPONENT, MAX_DOTS, TrailSprites, dot_opacity, resample_trails
 
 
 def test_dots_are_evenly_spaced_along_each_trail_with_rising_age():

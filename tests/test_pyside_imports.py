@@ -6,7 +6,7 @@ import linecache
 import sys
 
 import cl_viz.qt  # noqa: F401 (replaces the hook)
-from cl_viz.qt.pyside_imports import HOOK_MODULE, make_imports_cheap
+from cl_viz.qt.common.pyside_imports import HOOK_MODULE, make_imports_cheap
 
 
 def test_a_module_imported_after_pyside6_is_classified_without_keeping_its_source(tmp_path, monkeypatch):

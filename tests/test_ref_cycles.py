@@ -9,7 +9,7 @@ import weakref
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
-from cl_viz.qt.main_window import MainWindow
+from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 

@@ -5,7 +5,7 @@ from PIL import Image, ImageSequence
 
 from cl_viz.cli import main
 from cl_viz.core.recording import load_recording
-from cl_viz.qt.export import export_animation
+from cl_viz.qt.export.animation import export_animation
 from tests.test_export import decode_mp4
 
 

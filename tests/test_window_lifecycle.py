@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from cl_viz.cli import main
-from cl_viz.qt.grid_window import GridWindow
+from cl_viz.qt.grid.grid_window import GridWindow
 
 app = QApplication(sys.argv[:1])
 

@@ -56,8 +56,8 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from cl_viz.qt.main_window import MainWindow
-    from cl_viz.qt.settings import load_setup
+    from cl_viz.qt.window.main_window import MainWindow
+    from cl_viz.qt.common.settings import load_setup
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cl-viz")

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 FRAME_INTERVAL_S = 1 / 30
 SNAPSHOT_SHARE = 0.25  # at most this share of the worker's time goes into embedding the probe set

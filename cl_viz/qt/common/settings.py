@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QByteArray, QSettings
 
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
-from cl_viz.qt.control_panel import CONTROL_RANGES, SETUP_FIELDS
+from cl_viz.qt.window.control_panel import CONTROL_RANGES, SETUP_FIELDS
 
 
 def load_setup(settings: QSettings) -> tuple[TrainConfig, bool]:

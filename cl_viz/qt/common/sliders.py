@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
 
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 TICKS = 1000
 SIGNIFICANT_DIGITS = 6

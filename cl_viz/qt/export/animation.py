@@ -27,10 +27,10 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.plot_axes import AXIS_MODES
-from cl_viz.qt.plot_geometry import finite_rows, robust_bounds, snapshot_bounds
-from cl_viz.qt.plot_style import THEMES
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.axes import AXIS_MODES
+from cl_viz.qt.plot.geometry import finite_rows, robust_bounds, snapshot_bounds
+from cl_viz.qt.plot.style import THEMES
 
 IMAGE_FORMATS = ("png", "svg")
 ANIMATION_FORMATS = ("gif", "mp4")

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.runner import Frame
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export import (ANIMATION_FORMATS, FPS_LIMITS, SIZE_LIMITS, animation_size, export_animation,
+from cl_viz.qt.export.animation import (ANIMATION_FORMATS, FPS_LIMITS, SIZE_LIMITS, animation_size, export_animation,
                               export_image)
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.common.guard import guarded
 
 FORMATS = {  # combo text, file-dialog filter
     "png": ("Current view as PNG image", "PNG image (*.png)"),

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QGridLayout, QLayout, QWidget
 
 from cl_viz.core.grid import GridFrame
-from cl_viz.qt.feature_plot import FeaturePlot
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 
 FOLLOW_FRACTION = 0.2
 

@@ -10,10 +10,10 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.grid import DEFAULT_LAMBDAS, GRID_LR, GridFrame, LambdaGridRun, parse_lambdas
 from cl_viz.core.runner import RunInfo
-from cl_viz.qt.banner import Banner
-from cl_viz.qt.lambda_grid import LambdaGridView
+from cl_viz.qt.common.banner import Banner
+from cl_viz.qt.grid.grid_view import LambdaGridView
 from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 DRAW_INTERVAL_MS = 33
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore
 
-from cl_viz.qt.plot_geometry import robust_bounds
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.plot.geometry import robust_bounds
+from cl_viz.qt.common.guard import guarded
 
 if TYPE_CHECKING:
-    from cl_viz.qt.feature_plot import FeaturePlot
+    from cl_viz.qt.plot.feature_plot import FeaturePlot
 
 AXIS_MODES = ("follow", "fixed")
 FOLLOW_DEADBAND_PX = 2.0  # follow mode leaves the range alone for steps smaller than this

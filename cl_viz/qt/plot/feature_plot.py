@@ -24,16 +24,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt.decision_regions import DecisionRegions
-from cl_viz.qt.inspector import PlotInspector
-from cl_viz.qt.lean_axis import lean_axes
-from cl_viz.qt.palette import class_colors
-from cl_viz.qt.plot_axes import FollowAxesMixin
-from cl_viz.qt.plot_geometry import clean_centers, clean_points
-from cl_viz.qt.plot_glide import Glide
-from cl_viz.qt.plot_items import CentersItem, ClassSample, GridItem
-from cl_viz.qt.plot_sprites import SpriteCloudItem
-from cl_viz.qt.plot_style import SIZES, THEMES, Theme, qcolor
+from cl_viz.qt.plot.regions import DecisionRegions
+from cl_viz.qt.plot.inspector import PlotInspector
+from cl_viz.qt.plot.lean_axis import lean_axes
+from cl_viz.qt.plot.palette import class_colors
+from cl_viz.qt.plot.axes import FollowAxesMixin
+from cl_viz.qt.plot.geometry import clean_centers, clean_points
+from cl_viz.qt.plot.glide import Glide
+from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
+from cl_viz.qt.plot.sprites import SpriteCloudItem
+from cl_viz.qt.plot.style import SIZES, THEMES, Theme, qcolor
 
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 

@@ -22,14 +22,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt.decision_regions import Throttle
-from cl_viz.qt.plot_geometry import map_to_device, pixel_size
-from cl_viz.qt.plot_style import THEMES
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.plot.regions import Throttle
+from cl_viz.qt.plot.geometry import map_to_device, pixel_size
+from cl_viz.qt.plot.style import THEMES
+from cl_viz.qt.common.guard import guarded
 
 if TYPE_CHECKING:
     from cl_viz.core.snapshot import Snapshot
-    from cl_viz.qt.feature_plot import FeaturePlot
+    from cl_viz.qt.plot.feature_plot import FeaturePlot
 
 PICK_RADIUS_PX = 8.0
 HOVER_INTERVAL_MS = 33  # ≤ 30 hover updates a second

@@ -10,10 +10,10 @@ import pyqtgraph as pg
 from pyqtgraph.graphicsItems.LegendItem import ItemSample
 from PySide6 import QtCore, QtGui
 
-from cl_viz.qt.plot_geometry import map_to_device, pixel_size
-from cl_viz.qt.plot_style import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
-from cl_viz.qt.plot_trails import TrailSprites
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.plot.geometry import map_to_device, pixel_size
+from cl_viz.qt.plot.style import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
+from cl_viz.qt.plot.trails import TrailSprites
+from cl_viz.qt.common.guard import guarded
 
 TRAIL_PIECES = 4
 

@@ -15,7 +15,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 Align = QtCore.Qt.AlignmentFlag
 LEFT_LABEL = int(Align.AlignRight | Align.AlignVCenter) | int(QtCore.Qt.TextFlag.TextDontClip)

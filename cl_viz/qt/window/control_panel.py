@@ -7,8 +7,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from cl_viz.core.config import CENTER_UPDATES, DEVICES, MODELS, OPTIMIZERS, TrainConfig
-from cl_viz.qt.guard import guarded
-from cl_viz.qt.sliders import ValueSlider
+from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.sliders import ValueSlider
 
 DATASET_CHOICES = (("auto", "Auto (MNIST if cached, else digits)"), ("digits", "Digits (built in, offline)"),
                    ("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("kmnist", "KMNIST"))

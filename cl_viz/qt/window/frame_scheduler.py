@@ -10,11 +10,11 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QGraphicsView
 
 from cl_viz.core.runner import Frame
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.metrics_panel import GRAPHS
-from cl_viz.qt.plot_geometry import snapshot_bounds
-from cl_viz.qt.plot_glide import glide_seconds
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.window.metrics_panel import GRAPHS
+from cl_viz.qt.plot.geometry import snapshot_bounds
+from cl_viz.qt.plot.glide import glide_seconds
+from cl_viz.qt.common.guard import guarded
 
 DRAW_INTERVAL_MS = 33
 GLIDE_EVERY = 2  # timer ticks per glide step

@@ -13,20 +13,20 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.recording import Recording
 from cl_viz.core.runner import Frame, RunInfo
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.banner import Banner
-from cl_viz.qt.control_panel import ControlPanel
-from cl_viz.qt.export_dialog import ExportDialog
-from cl_viz.qt.feature_plot import FeaturePlot
-from cl_viz.qt.grid_window import GridWindow
-from cl_viz.qt.menus import build_menus
-from cl_viz.qt.metrics_panel import MetricsPanel
-from cl_viz.qt.presentation import PresentationMixin, PresentationStrip
-from cl_viz.qt.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
-from cl_viz.qt.timeline_bar import TimelineBar
-from cl_viz.qt.window_drawing import DRAW_INTERVAL_MS, DrawingMixin
-from cl_viz.qt.window_recordings import TIMELINE_FRAMES, RecordingsMixin
+from cl_viz.qt.common.banner import Banner
+from cl_viz.qt.window.control_panel import ControlPanel
+from cl_viz.qt.export.dialog import ExportDialog
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.grid.grid_window import GridWindow
+from cl_viz.qt.window.menus import build_menus
+from cl_viz.qt.window.metrics_panel import MetricsPanel
+from cl_viz.qt.window.presentation import PresentationMixin, PresentationStrip
+from cl_viz.qt.common.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.window.timeline_bar import TimelineBar
+from cl_viz.qt.window.frame_scheduler import DRAW_INTERVAL_MS, DrawingMixin
+from cl_viz.qt.window.playback import TIMELINE_FRAMES, RecordingsMixin
 from cl_viz.qt.worker import Divergence, WorkerThread
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
 

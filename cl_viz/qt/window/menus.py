@@ -14,7 +14,7 @@ from cl_viz.core.examples import list_examples
 from cl_viz.core.presets import Preset, PresetError, scan_presets
 
 if TYPE_CHECKING:
-    from cl_viz.qt.main_window import MainWindow
+    from cl_viz.qt.window.main_window import MainWindow
 
 PROBLEM_ENTRY_LENGTH = 100  # a longer reason is cut in the menu; its tooltip has all of it
 

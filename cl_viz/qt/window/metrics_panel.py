@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 from cl_viz.core.history import BoundedHistory
 from cl_viz.core.runner import Frame
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.lean_axis import lean_axes
-from cl_viz.qt.plot_items import GridItem
+from cl_viz.qt.plot.lean_axis import lean_axes
+from cl_viz.qt.plot.items import GridItem
 
 CURVE_HZ = 4
 COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest_center_accuracy", "ratio",

@@ -10,8 +10,8 @@ from cl_viz.core.errors import ClVizError
 from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
 from cl_viz.core.runner import RunInfo
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export_dialog import ExportDialog
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.export.dialog import ExportDialog
+from cl_viz.qt.common.guard import guarded
 
 TIMELINE_FRAMES = 600
 

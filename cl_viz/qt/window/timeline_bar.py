@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
-from cl_viz.qt.guard import guarded
+from cl_viz.qt.common.guard import guarded
 
 
 class TimelineBar(QWidget):

@@ -1,0 +1,1 @@
+"""Building blocks of every window: the guard around code Qt calls, throttles, number sliders, the banner, settings."""

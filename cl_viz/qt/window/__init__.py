@@ -1,0 +1,1 @@
+"""The main window and its collaborators: frame scheduling, playback, presentation mode, menus, panels."""
