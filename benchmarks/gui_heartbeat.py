@@ -22,7 +22,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.common.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import APP_DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 3.0
@@ -37,10 +37,10 @@ def measure(app: QApplication, config, compare: bool, size: tuple[int, int], sec
                             worker_thread=WorkerThread(TrainingWorker(cpu_threads=threads)))
         window.resize(*size)
         window.show()
-        _process_for(app, WARMUP_S, lambda: window.latest is not None and window.latest.step > 3)
+        _process_for(app, WARMUP_S, lambda: window.playback.latest is not None and window.playback.latest.step > 3)
         _process_for(app, WARMUP_S)
         if not draw:
-            window.draw_timer.stop()
+            window.scheduler.timer.stop()
         gaps, cpu, last, drawn = [], [], [], set()
 
         def beat() -> None:
@@ -49,8 +49,8 @@ def measure(app: QApplication, config, compare: bool, size: tuple[int, int], sec
                 gaps.append(now - last[0])
                 cpu.append(busy - last[1])
             last[:] = [now, busy]
-            if window._drawn is not None:
-                drawn.add(window._drawn.step)
+            if window.scheduler.drawn is not None:
+                drawn.add(window.scheduler.drawn.step)
 
         timer = QTimer()
         timer.setInterval(5)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from cl_viz.core.data import load_dataset
 from cl_viz.core.runner import LockstepRun
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.common.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import APP_DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 2.0
@@ -47,12 +47,12 @@ def gui_rate(app: QApplication, config, compare: bool, seconds: float, threads: 
         window.show()
         drawn = []
         window.plot.show_frame = _counting(window.plot.show_frame, drawn)
-        _process_until(app, lambda: window.latest is not None and window.latest.step > 0, 60)
+        _process_until(app, lambda: window.playback.latest is not None and window.playback.latest.step > 0, 60)
         _process_until(app, lambda: False, WARMUP_S)
-        start_step, start_draws, started = window.latest.step, len(drawn), time.perf_counter()
+        start_step, start_draws, started = window.playback.latest.step, len(drawn), time.perf_counter()
         _process_until(app, lambda: False, seconds)
         elapsed = time.perf_counter() - started
-        rate = (window.latest.step - start_step) * config.batch_size / elapsed
+        rate = (window.playback.latest.step - start_step) * config.batch_size / elapsed
         fps = round((len(drawn) - start_draws) / elapsed)
         window.close()
         return rate, fps

@@ -39,7 +39,7 @@ class FirstExpose(QObject):
 watcher = FirstExpose()
 app.installEventFilter(watcher)
 if os.environ["MODE"] == "cl-viz":
-    from cl_viz.cli import main
+    from cl_viz.cli.main import main
     sys.exit(main(["--dataset", "digits"]))
 window = QWidget()
 window.setWindowTitle("bare")

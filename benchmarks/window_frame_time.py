@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 from cl_viz.core.examples import find_example
 from cl_viz.core.recording import load_recording
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.common.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import APP_DEFAULTS
 
 
 def main() -> None:
@@ -38,19 +38,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, APP_DEFAULTS, recording=recording)
-        window.draw_timer.stop()  # this loop plays the timer's part
+        window.scheduler.timer.stop()  # this loop plays the timer's part
         window.resize(width, height)
         window.show()
         app.processEvents()
         times = []
         for index in range(args.frames):
-            window.scrub_index = index % len(window.timeline)
+            window.playback.scrub_index = index % len(window.playback.timeline)
             while True:
-                times.append(_timed(window.draw_latest))
+                times.append(_timed(window.scheduler.tick))
                 loop_until = time.perf_counter() + 0.005
                 while time.perf_counter() < loop_until:
                     times.append(_timed(app.processEvents))
-                if not window.drawing:
+                if not window.scheduler.drawing:
                     break
         window.close()
     times = sorted(t for t in times[300:] if t > 0.0001)  # the first frames build sprites and legends once

@@ -1,5 +1,5 @@
 import sys
 
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 
 sys.exit(main())

@@ -58,7 +58,7 @@ class Monkey:
     def open_window(self) -> None:
         from cl_viz.core.config import TrainConfig
         from cl_viz.qt.window.main_window import MainWindow
-        from cl_viz.qt.common.settings import load_setup
+        from cl_viz.qt.window.settings import load_setup
 
         config, compare = load_setup(self.settings)
         base = TrainConfig(dataset="digits", probe_size=200, device="cpu")
@@ -149,7 +149,7 @@ class Monkey:
         window = self.window
         grid = window.grid_window
         choice = self.rng.choice(("open", "open", "close", "space", "step", "reset", "lambdas", "resize"))
-        if choice == "open" or grid is None or not window._grid_is_open():
+        if choice == "open" or grid is None or not window.grid_is_open():
             self.log("grid open (Ctrl+G)")
             window.open_grid()
             return
@@ -170,10 +170,10 @@ class Monkey:
 
     def presentation(self, name: str) -> None:
         self.log("presentation toggle (F5)")
-        self.window.presentation_action.trigger()
+        self.window.menus.presentation.trigger()
 
     def preset(self, name: str) -> None:
-        actions = [a for a in self.window.lessons_menu.actions() if a.isEnabled()]
+        actions = [a for a in self.window.menus.lessons.actions() if a.isEnabled()]
         if actions:
             action = self.rng.choice(actions)
             self.log(f"lesson {action.text()!r}")
@@ -183,16 +183,16 @@ class Monkey:
         from cl_viz.qt.export.dialog import ExportDialog
 
         window = self.window
-        if window.info is None or not len(window.timeline):
+        if window.info is None or not len(window.playback.timeline):
             return
         kind = self.rng.choice(("png", "svg", "gif"))
         path = self.folder / f"export.{kind}"
         self.log(f"export {kind}")
-        window.finish_drawing()
-        dialog = ExportDialog(window, window.timeline, window.info.class_names, window.plots, path=path)
+        window.scheduler.finish()
+        dialog = ExportDialog(window, window.playback.timeline, window.info.class_names, window.plots, path=path)
         dialog.set_format(kind)
         if kind == "gif":
-            dialog.first_step.setValue(window.timeline[max(0, len(window.timeline) - 4)].step)
+            dialog.first_step.setValue(window.playback.timeline[max(0, len(window.playback.timeline) - 4)].step)
             dialog.width_px.setValue(320)
             dialog.height_px.setValue(240)
         dialog.accept()

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from cl_viz.cli import main
-from cl_viz.command import run_reporting_errors
+from cl_viz.cli.main import main
+from cl_viz.cli.errors import run_reporting_errors
 from cl_viz.core.checkpoints import load_checkpoint
 from cl_viz.core.idx import write_idx
 from cl_viz.core.recording import load_recording
@@ -247,7 +247,7 @@ def test_ctrl_c_stops_after_the_step_and_writes_what_was_trained(tmp_path):
 
 
 def test_a_second_ctrl_c_while_writing_leaves_no_half_written_file(tmp_path, capsys, monkeypatch):
-    from cl_viz.progress import Progress
+    from cl_viz.cli.progress import Progress
 
     report, savez = Progress.report, np.savez_compressed
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from cl_viz.qt.window import control_panel
 from cl_viz.qt.window.control_panel import ControlPanel
-from cl_viz.qt.common.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import APP_DEFAULTS
 from cl_viz.qt.common.sliders import TICKS, ValueSlider
 
 

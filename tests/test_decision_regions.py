@@ -44,7 +44,7 @@ def plot(qtbot) -> FeaturePlot:
     widget.resize(640, 520)
     widget.show()
     qtbot.waitExposed(widget)
-    widget.set_fixed_range(-12, 8, -6, 10)  # origin off-centre: the regions are not symmetric
+    widget.axes.set_fixed_range(-12, 8, -6, 10)  # origin off-centre: the regions are not symmetric
     return widget
 
 
@@ -130,12 +130,12 @@ def test_recompute_is_throttled_and_off_the_frame_path(plot, qtbot):
 def test_view_change_recomputes_and_hidden_regions_cost_nothing(plot, qtbot):
     show_regions(qtbot, plot, make_snapshot(ring_weight()))
     with qtbot.waitSignal(regions(plot).recomputed, timeout=2000):
-        plot.set_fixed_range(-50, 50, -50, 50)
+        plot.axes.set_fixed_range(-50, 50, -50, 50)
     plot.set_decision_regions_visible(False)
     assert not regions(plot).image_item.isVisible()
     count = regions(plot).recompute_count
     plot.set_inspection_data(make_snapshot(ring_weight(2.0)))
-    plot.set_fixed_range(-5, 5, -5, 5)
+    plot.axes.set_fixed_range(-5, 5, -5, 5)
     with qtbot.assertNotEmitted(regions(plot).recomputed, wait=2 * RECOMPUTE_INTERVAL_MS):
         pass
     assert regions(plot).recompute_count == count
@@ -164,10 +164,10 @@ def test_arrows_follow_weight_rows_scaled_to_the_view(plot, qtbot):
                                weight / np.linalg.norm(weight, axis=1, keepdims=True), atol=1e-12)
     ratio = np.linalg.norm(tips, axis=1) / np.linalg.norm(weight, axis=1)
     np.testing.assert_allclose(ratio, ratio[0])  # relative lengths kept
-    radius = 0.5 * (plot.view_range()[:, 1] - plot.view_range()[:, 0]).min()
+    radius = 0.5 * (plot.axes.view_range()[:, 1] - plot.axes.view_range()[:, 0]).min()
     assert np.linalg.norm(tips, axis=1).max() == pytest.approx(ARROW_FRACTION * radius)
     plot.grab()
-    plot.set_fixed_range(-100, 100, -100, 100)  # zoom out: arrows grow with the view
+    plot.axes.set_fixed_range(-100, 100, -100, 100)  # zoom out: arrows grow with the view
     assert np.linalg.norm(arrows.tips(), axis=1).max() > 5 * np.linalg.norm(tips, axis=1).max()
     plot.set_weight_arrows_visible(False)
     assert not arrows.isVisible()

@@ -92,10 +92,10 @@ def test_a_short_main_window_paints(qtbot, tmp_path, small_config):
         qtbot.addWidget(window)
         window.show()
     window.single_step()
-    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step == 1, timeout=30000)
+    qtbot.waitUntil(lambda: window.playback.latest is not None and window.playback.latest.step == 1, timeout=30000)
     for width, height in [(800, 200), (300, 120), (1, 1), (1500, 60)]:
         window.resize(width, height)
-        window.finish_drawing()
+        window.scheduler.finish()
         window.grab()
     window.graphs_splitter.setSizes([0, 300])
     window.splitter.setSizes([0, 400])

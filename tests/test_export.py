@@ -13,10 +13,11 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.metrics import FeatureMetrics
-from cl_viz.core.runner import Frame, LockstepRun
+from cl_viz.core.frames import Frame
+from cl_viz.core.runner import LockstepRun
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export.animation import export_animation, export_image, frame_title, render_frames, rgb_array, union_bounds
+from cl_viz.qt.export.animation import export_animation, export_image, frame_title, render_frames, rgb_array, frames_bounds
 from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.palette import class_colors
@@ -69,7 +70,7 @@ def show_clusters(qtbot, widget: FeaturePlot) -> FeaturePlot:
     widget.show()
     qtbot.waitExposed(widget)
     frame = dense_clusters()
-    widget.set_fixed_range(-10, 10, -10, 10)
+    widget.axes.set_fixed_range(-10, 10, -10, 10)
     widget.show_frame(frame.features, frame.labels, NO_CENTERS)  # markers would hide the cloud's middle
     return widget
 
@@ -293,7 +294,7 @@ def test_fixed_axes_cover_every_frame_and_skip_non_finite_values():
     centers = last.centers.copy()
     centers[0] = np.inf
     frames[-1] = Frame(snapshot(last.step, last.lam, features, last.labels, centers), None)
-    bounds = union_bounds(frames)
+    bounds = frames_bounds(frames)
     assert np.isfinite(bounds).all()
     finite = features[np.isfinite(features).all(axis=1)]
     assert bounds[0, 0] < finite[:, 0].min() and bounds[0, 1] > finite[:, 0].max()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.palette import class_colors
 from cl_viz.qt.plot.sprites import SpriteCloudItem
@@ -63,7 +64,7 @@ def grab_image(plot: FeaturePlot) -> QtGui.QImage:
 
 
 def show_fixed(plot: FeaturePlot, xy, labels, centers=NO_CENTERS) -> QtGui.QImage:
-    plot.set_fixed_range(-15, 15, -15, 15)
+    plot.axes.set_fixed_range(-15, 15, -15, 15)
     plot.show_frame(xy, labels, centers)
     return grab_image(plot)
 
@@ -132,11 +133,11 @@ def test_non_finite_rows_are_skipped(plot):
 def test_all_non_finite_frame_draws_nothing_and_keeps_range(plot):
     xy, labels = clusters()
     plot.show_frame(xy, labels, cluster_centers())
-    before = plot.view_range()
+    before = plot.axes.view_range()
     plot.show_frame(np.full_like(xy, np.nan), labels, np.full((N_CLASSES, 2), np.inf))
     grab_image(plot)
     assert plot.point_count == 0
-    np.testing.assert_allclose(plot.view_range(), before)
+    np.testing.assert_allclose(plot.axes.view_range(), before)
 
 
 def test_unknown_labels_are_skipped(plot):
@@ -160,7 +161,7 @@ def test_float_labels_with_nan_are_skipped(plot):
 def test_huge_finite_values_do_not_break_painting(plot):
     xy, labels = clusters()
     xy[0] = (1e300, -1e300)
-    plot.set_fixed_range(-15, 15, -15, 15)
+    plot.axes.set_fixed_range(-15, 15, -15, 15)
     plot.show_frame(xy, labels, cluster_centers())
     grab_image(plot)
     assert plot.point_count == len(xy)
@@ -213,7 +214,7 @@ def test_same_labels_only_move_new_labels_rebuild(plot, monkeypatch):
 
 
 def view_center(plot: FeaturePlot) -> np.ndarray:
-    return plot.view_range().mean(axis=1)
+    return plot.axes.view_range().mean(axis=1)
 
 
 def test_follow_snaps_on_first_frame_then_glides(plot):
@@ -234,7 +235,7 @@ def test_follow_uses_robust_bounds(plot):
     xy, labels = clusters()
     xy[0] = (5000.0, 5000.0)  # one outlier must not shrink the clusters to a dot
     plot.show_frame(xy, labels, cluster_centers())
-    (x0, x1), (y0, y1) = plot.view_range()
+    (x0, x1), (y0, y1) = plot.axes.view_range()
     assert x1 < 100 and y1 < 100
 
 
@@ -256,52 +257,51 @@ def test_manual_zoom_stops_following(plot, qtbot):
     with qtbot.waitSignal(plot.axis_mode_changed, timeout=1000) as blocker:
         wheel(plot)
     assert blocker.args == ["fixed"]
-    assert plot.axis_mode == "fixed"
-    zoomed = plot.view_range()
+    assert plot.axes.mode == "fixed"
+    zoomed = plot.axes.view_range()
     for _ in range(5):
         plot.show_frame(xy + 50.0, labels, cluster_centers() + 50.0)
-    np.testing.assert_allclose(plot.view_range(), zoomed)
+    np.testing.assert_allclose(plot.axes.view_range(), zoomed)
     with qtbot.waitSignal(plot.axis_mode_changed, timeout=1000):
-        plot.set_axis_mode("follow")
+        plot.axes.set_mode("follow")
     plot.show_frame(xy + 50.0, labels, cluster_centers() + 50.0)
-    assert not np.allclose(plot.view_range(), zoomed)
+    assert not np.allclose(plot.axes.view_range(), zoomed)
 
 
 def test_fixed_mode_keeps_range(plot):
     xy, labels = clusters()
-    plot.set_fixed_range(-20, 20, -20, 20)
-    assert plot.axis_mode == "fixed"
-    fixed = plot.view_range()
+    plot.axes.set_fixed_range(-20, 20, -20, 20)
+    assert plot.axes.mode == "fixed"
+    fixed = plot.axes.view_range()
     assert fixed[0, 0] <= -20 and fixed[0, 1] >= 20 and fixed[1, 0] <= -20 and fixed[1, 1] >= 20
     for scale in (1.0, 3.0, 10.0):  # norms grow: the range must not
         plot.show_frame(xy * scale, labels, cluster_centers() * scale)
-    np.testing.assert_allclose(plot.view_range(), fixed)
+    np.testing.assert_allclose(plot.axes.view_range(), fixed)
 
 
 def test_fixed_mode_without_range_keeps_current(plot):
     xy, labels = clusters()
     plot.show_frame(xy, labels, cluster_centers())
-    current = plot.view_range()
-    plot.set_axis_mode("fixed")
+    current = plot.axes.view_range()
+    plot.axes.set_mode("fixed")
     plot.show_frame(xy * 5, labels, cluster_centers() * 5)
-    np.testing.assert_allclose(plot.view_range(), current)
+    np.testing.assert_allclose(plot.axes.view_range(), current)
 
 
 def test_invalid_axis_arguments_raise(plot):
     with pytest.raises(ValueError):
-        plot.set_axis_mode("auto")
+        plot.axes.set_mode("auto")
     with pytest.raises(ValueError):
-        plot.set_fixed_range(1, 0, 0, 1)
+        plot.axes.set_fixed_range(1, 0, 0, 1)
     with pytest.raises(ValueError):
-        plot.set_fixed_range(0, np.nan, 0, 1)
+        plot.axes.set_fixed_range(0, np.nan, 0, 1)
 
 
 @pytest.fixture
 def linked_pair(shown_feature_plot) -> tuple[FeaturePlot, FeaturePlot]:
     names = [str(k) for k in range(10)]
     leader, follower = shown_feature_plot(names), shown_feature_plot(names)
-    leader.link_axes(follower, lead=True)
-    follower.link_axes(leader, lead=False)
+    AxesLink([leader, follower])
     return leader, follower
 
 
@@ -310,10 +310,10 @@ def test_linked_leader_follows_both_plots_and_the_follower_takes_its_range(linke
     xy, labels = clusters()
     follower.show_frame(xy + 40.0, labels, cluster_centers() + 40.0)
     leader.show_frame(xy, labels, cluster_centers())
-    (x0, x1), (y0, y1) = leader.view_range()
+    (x0, x1), (y0, y1) = leader.axes.view_range()
     assert x0 < -2 and x1 > 42 and y0 < -2 and y1 > 42  # the union of both plots' data
     follower.show_frame(xy + 40.0, labels, cluster_centers() + 40.0)
-    np.testing.assert_allclose(follower.view_range(), leader.view_range())
+    np.testing.assert_allclose(follower.axes.view_range(), leader.axes.view_range())
 
 
 def draw_in_step(leader: FeaturePlot, follower: FeaturePlot) -> tuple[np.ndarray, np.ndarray]:
@@ -327,20 +327,20 @@ def draw_in_step(leader: FeaturePlot, follower: FeaturePlot) -> tuple[np.ndarray
 def test_a_linked_frame_leaves_the_other_plot_alone(linked_pair):
     leader, follower = linked_pair
     xy, labels = draw_in_step(leader, follower)
-    before = follower.view_range()
+    before = follower.axes.view_range()
     leader.show_frame(xy * 3, labels, cluster_centers() * 3)  # the leader's range changes
-    np.testing.assert_allclose(follower.view_range(), before)  # until the follower's own frame
+    np.testing.assert_allclose(follower.axes.view_range(), before)  # until the follower's own frame
 
 
 def test_zooming_one_linked_plot_zooms_the_other(linked_pair, qtbot):
     leader, follower = linked_pair
     draw_in_step(leader, follower)
-    before = leader.view_range()
+    before = leader.axes.view_range()
     with qtbot.waitSignal(leader.axis_mode_changed, timeout=1000):
         wheel(follower)
-    assert leader.axis_mode == follower.axis_mode == "fixed"
-    assert not np.allclose(leader.view_range(), before)
-    np.testing.assert_allclose(leader.view_range(), follower.view_range(), rtol=1e-6, atol=1e-9)
+    assert leader.axes.mode == follower.axes.mode == "fixed"
+    assert not np.allclose(leader.axes.view_range(), before)
+    np.testing.assert_allclose(leader.axes.view_range(), follower.axes.view_range(), rtol=1e-6, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- trails
@@ -450,7 +450,7 @@ def test_show_frame_without_set_classes_names_classes_by_index(qtbot):
 
 
 def test_a_trail_is_drawn_in_its_class_colour_and_fades_toward_its_oldest_end(plot):
-    plot.set_fixed_range(-15, 15, -15, 15)
+    plot.axes.set_fixed_range(-15, 15, -15, 15)
     empty = np.zeros((0, 2))
     centers = np.full((N_CLASSES, 2), np.nan)
     for x in np.linspace(-12.0, 6.0, 19):  # class 3's center moves right along y = -8
@@ -526,5 +526,5 @@ def test_a_leader_follows_its_partners_frame_of_the_same_step_before_the_partner
     far = xy * 4.0  # the partner's frame spreads four times as far, and nothing of it is drawn yet
     leader.show_frame(xy, labels, cluster_centers(), partner_bounds=snapshot_bounds(far, cluster_centers() * 4))
     follower.show_frame(far, labels, cluster_centers() * 4)
-    (x0, x1), (y0, y1) = follower.view_range()
+    (x0, x1), (y0, y1) = follower.axes.view_range()
     assert x0 < far[:, 0].min() and x1 > far[:, 0].max() and y0 < far[:, 1].min() and y1 > far[:, 1].max()

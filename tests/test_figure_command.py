@@ -2,7 +2,7 @@
 
 import pytest
 
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 from mounts import tiny_tmpfs  # noqa: F401 (a fixture)
 
 QUICK = ["--dataset", "digits", "--steps", "1", "--lambdas", "0", "0.1", "--device", "cpu", "--size", "600x300"]

@@ -51,7 +51,7 @@ def probe_data(seed: int = 0):
 def plot(shown_feature_plot) -> FeaturePlot:
     widget = shown_feature_plot(NAMES)
     snapshot, images = probe_data()
-    widget.set_fixed_range(-15, 15, -15, 15)
+    widget.axes.set_fixed_range(-15, 15, -15, 15)
     widget.show_frame(snapshot.features, snapshot.labels, snapshot.centers)
     widget.set_inspection_data(snapshot, images)
     widget.snapshot, widget.images = snapshot, images  # for the tests' convenience
@@ -191,11 +191,11 @@ def test_pinned_panel_follows_new_data(plot, qtbot):
 
 def test_pinned_panel_moves_with_the_view(plot, qtbot):
     plot.resize(1000, 520)  # room on both sides of the point
-    plot.set_fixed_range(-15, 15, -15, 15)
+    plot.axes.set_fixed_range(-15, 15, -15, 15)
     viewport = plot._view.viewport()
     qtbot.mouseClick(viewport, QtCore.Qt.MouseButton.LeftButton, pos=viewport_pos(plot, *LONELY_XY))
     before = inspector(plot).panel.pos()
-    plot.set_fixed_range(-10, 20, -15, 15)  # pan right: the point moves left on screen
+    plot.axes.set_fixed_range(-10, 20, -15, 15)  # pan right: the point moves left on screen
     qtbot.waitUntil(lambda: inspector(plot).panel.pos().x() < before.x(), timeout=2000)
     assert inspector(plot).index == LONELY
 

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.grid import LambdaGridRun, parse_lambdas
+from cl_viz.core.grid import LambdaGridRun
+from cl_viz.core.lambdas import parse_lambdas
 from cl_viz.qt.grid.grid_window import GridWindow
 
 

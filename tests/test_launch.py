@@ -6,13 +6,13 @@ import pytest
 
 from PySide6.QtCore import QSettings
 
-from cl_viz.cli import build_parser
+from cl_viz.cli.arguments import build_parser
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.examples import list_examples
 from cl_viz.core.recording import load_recording, save_recording
 from cl_viz.qt.app import initial_setup
-from cl_viz.qt.common.settings import load_setup
+from cl_viz.qt.window.settings import load_setup
 
 
 def test_gui_flags_preset_the_controls():
@@ -61,23 +61,6 @@ def test_invalid_flag_exits_with_one_line_before_any_window(tmp_path):
                             timeout=120, env=_env(tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip() == "cl-viz: error: α (alpha) must be in [0, 1], got 1.5"
-
-
-@pytest.mark.parametrize("config", [{"probe_size": 100.5}, {"lam": "high"}, {"colour": "red"}])
-def test_replay_of_a_recording_with_a_bad_configuration_exits_with_one_line(tmp_path, config):
-    recording = load_recording(list_examples()[0].path)
-    path = save_recording(tmp_path / "odd.clviz", dataclasses.replace(recording, config=config))
-    result = subprocess.run([sys.executable, "-m", "cl_viz", "replay", str(path)], capture_output=True, text=True,
-                            timeout=120, env=_env(tmp_path))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"cl-viz replay: error: {path} is a damaged cl-viz recording "
-                                                  f"(its configuration: {_config_error(config)})"]
-
-
-def _config_error(config):
-    with pytest.raises(ClVizError) as error:
-        TrainConfig.from_dict(config)
-    return error.value
 
 
 def _env(tmp_path):

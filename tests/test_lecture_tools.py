@@ -34,24 +34,24 @@ def train_steps(qtbot, window, steps):
 
 def test_scrubbing_shows_an_earlier_frame_while_training_goes_on(qtbot, window):
     train_steps(qtbot, window, 3)
-    assert window.timeline.steps == [0, 1, 2, 3]
+    assert window.playback.timeline.steps == [0, 1, 2, 3]
     window.timeline_bar.slider.setValue(1)  # as a user's click on the slider would
     window.timeline_bar.scrubbed.emit(1)
 
     def shows(step: int, label: str | None = None):
         """An assertion (so that a timeout says what was on screen): the whole frame of `step` is drawn."""
-        drawn = None if window._drawn is None else window._drawn.step
-        state = (f"drawn {drawn}, drawing {window.drawing}, scrub index {window.scrub_index}, "
-                 f"timeline {window.timeline.steps}, label {window.timeline_bar.label.text()!r}")
-        assert drawn == step and not window.drawing, state
+        drawn = None if window.scheduler.drawn is None else window.scheduler.drawn.step
+        state = (f"drawn {drawn}, drawing {window.scheduler.drawing}, scrub index {window.playback.scrub_index}, "
+                 f"timeline {window.playback.timeline.steps}, label {window.timeline_bar.label.text()!r}")
+        assert drawn == step and not window.scheduler.drawing, state
         assert label is None or window.timeline_bar.label.text() == label, state
 
     # the whole frame: the timeline label is drawn in the last stage, a few ticks after the plots
     qtbot.waitUntil(lambda: shows(1, "step 1 (past)"), timeout=5000)
     window.worker.single_step()  # training goes on behind the scrubbed view
-    qtbot.waitUntil(lambda: window.latest.step == 4, timeout=10000)
-    window.draw_latest()
-    assert window.shown_frame().step == 1, window.timeline.steps
+    qtbot.waitUntil(lambda: window.playback.latest.step == 4, timeout=10000)
+    window.scheduler.tick()
+    assert window.playback.shown().step == 1, window.playback.timeline.steps
     shows(1, "step 1 (past)")
     window.timeline_bar.live.click()
     qtbot.waitUntil(lambda: shows(4), timeout=5000)
@@ -63,17 +63,17 @@ def test_save_then_replay_a_recording(qtbot, window, tmp_path):
     assert window.save_recording(str(path))
     recording = load_recording(path)
     assert [f.step for f in recording.frames] == [0, 1, 2] and recording.compare
-    assert recording.probe_images.shape == (100, 28, 28)
+    assert recording.run.probe_images.shape == (100, 28, 28)
     assert window.open_recording(str(path))
-    assert window.recording is not None and not window.controls.play.isEnabled()
+    assert window.playback.recording is not None and not window.controls.play.isEnabled()
     assert window.controls.decision_regions.isEnabled()  # view options still work in a replay
-    assert window.comparison_plot.axes_partner is window.plot
+    assert window.comparison_plot.axes.link is window.plot.axes.link is not None
     assert window.banner.isVisible() and "Replaying" in window.banner.text.text()
     window.timeline_bar.scrubbed.emit(0)
-    qtbot.waitUntil(lambda: window._drawn is not None and window._drawn.step == 0, timeout=5000)
+    qtbot.waitUntil(lambda: window.scheduler.drawn is not None and window.scheduler.drawn.step == 0, timeout=5000)
     with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
         window.request_reset()  # R: back to live training
-    assert window.recording is None and window.controls.play.isEnabled()
+    assert window.playback.recording is None and window.controls.play.isEnabled()
 
 
 def test_a_bad_file_shows_a_dialog_and_keeps_the_current_run(qtbot, window, tmp_path, monkeypatch):
@@ -84,7 +84,7 @@ def test_a_bad_file_shows_a_dialog_and_keeps_the_current_run(qtbot, window, tmp_
     before = window.info
     assert not window.open_recording(str(bogus))
     assert shown and "not a cl-viz recording" in shown[0]
-    assert window.recording is None and window.info is before
+    assert window.playback.recording is None and window.info is before
 
 
 def test_presentation_mode_enlarges_and_simplifies(qtbot, window):
@@ -128,7 +128,7 @@ def test_a_lesson_preset_sets_the_controls_hides_advanced_ones_and_resets(qtbot,
     assert preset.title in window.banner.text.text()
     for name in preset.hide:
         assert not getattr(window.controls, name).isVisibleTo(window.controls), name
-    assert window.lessons_menu.actions()
+    assert window.menus.lessons.actions()
 
 
 def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, window):
@@ -136,10 +136,10 @@ def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, wind
     from cl_viz.qt.plot.geometry import snapshot_bounds
 
     window.show_recording(load_recording(find_example("center-vs-softmax").path))
-    qtbot.waitUntil(lambda: window._drawn is not None and not window.drawing, timeout=5000)
-    frame = window._drawn
+    qtbot.waitUntil(lambda: window.scheduler.drawn is not None and not window.scheduler.drawing, timeout=5000)
+    frame = window.scheduler.drawn
     for plot, snapshot in ((window.plot, frame.primary), (window.comparison_plot, frame.comparison)):
-        (x0, x1), (y0, y1) = plot.view_range()
+        (x0, x1), (y0, y1) = plot.axes.view_range()
         (bx0, bx1), (by0, by1) = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
         eps = 1e-6 * (bx1 - bx0)
         assert x0 <= bx0 + eps and x1 >= bx1 - eps and y0 <= by0 + eps and y1 >= by1 - eps  # the petals fit
@@ -148,19 +148,19 @@ def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, wind
 def test_scrubbing_to_the_frame_on_screen_marks_it_past(qtbot, window):
     """Frames can arrive faster than they are drawn: the frame on screen, drawn live, may already be
     an earlier one when the user picks it on the timeline. It is then drawn again, as past."""
-    window.draw_timer.stop()  # this test plays the timer's part
+    window.scheduler.timer.stop()  # this test plays the timer's part
     train_steps(qtbot, window, 1)
-    while window.shown_frame() is not window._drawn or window.drawing:
-        window.draw_latest()
+    while window.playback.shown() is not window.scheduler.drawn or window.scheduler.drawing:
+        window.scheduler.tick()
     assert window.timeline_bar.label.text() == "step 1 (live)"
     train_steps(qtbot, window, 2)  # not drawn: the timer is stopped
     window.timeline_bar.scrubbed.emit(1)
-    window.draw_latest()
-    while window.drawing:
-        window.draw_latest()
+    window.scheduler.tick()
+    while window.scheduler.drawing:
+        window.scheduler.tick()
     assert window.timeline_bar.label.text() == "step 1 (past)"
     window.timeline_bar.live.click()
-    window.draw_latest()
-    while window.drawing:
-        window.draw_latest()
+    window.scheduler.tick()
+    while window.scheduler.drawing:
+        window.scheduler.tick()
     assert window.timeline_bar.label.text() == "step 3 (live)"

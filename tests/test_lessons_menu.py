@@ -142,5 +142,5 @@ def test_the_window_opens_with_a_broken_user_preset_and_its_lessons_menu_lists_t
                                                                                        user_presets):
     (user_presets / "50-broken.toml").write_text("title = ", encoding="utf-8")
     window = open_window()
-    texts = [action.text() for action in entries(window.lessons_menu)]
+    texts = [action.text() for action in entries(window.menus.lessons)]
     assert texts[:-1] == BUILTIN_TITLES and texts[-1].startswith("50-broken.toml: not valid TOML")

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.common.settings import APP_DEFAULTS, load_setup
+from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup
 from cl_viz.qt.window.frame_scheduler import paint_in_a_later_pass
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
@@ -70,7 +70,7 @@ def test_lambda_change_mid_run_reaches_the_session(qtbot, open_window):
 
 def test_pause_stops_steps(qtbot, open_window):
     window = open_window(autostart=True)
-    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step >= 2, timeout=30000)
+    qtbot.waitUntil(lambda: window.playback.latest is not None and window.playback.latest.step >= 2, timeout=30000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not window.running, timeout=10000)
     with qtbot.waitSignal(frames_of(window), timeout=10000) as paused:
@@ -91,14 +91,14 @@ def test_right_arrow_steps_exactly_one(qtbot, open_window):
 
 def test_comparison_starts_from_identical_features(qtbot, open_window):
     window = open_window(compare=True)
-    frame = window.latest
+    frame = window.playback.latest
     assert window.comparison_plot.isVisible()
     assert (frame.primary.features == frame.comparison.features).all()
     assert frame.comparison.lam == 0.0 and frame.primary.lam > 0
-    assert window.comparison_plot.axes_partner is window.plot
-    qtbot.waitUntil(lambda: window._drawn is not None, timeout=5000)
-    window.finish_drawing()
-    leader, follower = window.plot.view_range(), window.comparison_plot.view_range()
+    assert window.comparison_plot.axes.link is window.plot.axes.link is not None
+    qtbot.waitUntil(lambda: window.scheduler.drawn is not None, timeout=5000)
+    window.scheduler.finish()
+    leader, follower = window.plot.axes.view_range(), window.comparison_plot.axes.view_range()
     # the follower shows the leader's range, widened on one axis when the 1:1 aspect asks for it
     assert (follower[:, 0] <= leader[:, 0] + 1e-9).all() and (follower[:, 1] >= leader[:, 1] - 1e-9).all()
     assert follower.mean(axis=1) == pytest.approx(leader.mean(axis=1), abs=1e-6)
@@ -121,7 +121,7 @@ def test_divergence_shows_the_banner_and_pauses(qtbot, open_window, small_config
     assert window.banner.isVisible() and "diverged" in window.banner.text.text()
     assert window.banner.action.text() == "Continue with learning rate 1"
     qtbot.waitUntil(lambda: not window.running, timeout=5000)
-    assert window.latest.is_finite  # the last good frame stays on screen
+    assert window.playback.latest.is_finite  # the last good frame stays on screen
 
 
 def test_unreadable_dataset_shows_a_message_and_the_app_keeps_running(qtbot, settings, small_config, tmp_path):
@@ -143,21 +143,21 @@ HEARTBEAT_SCRIPT = """
 import json, sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 
 app = QApplication(sys.argv[:1])
 gaps, cpu, last, drawn = [], [], [], set()
 
 def beat():
     windows = [w for w in app.topLevelWidgets() if w.windowTitle().startswith("cl-viz")]
-    if not windows or windows[0]._drawn is None or windows[0]._drawn.step < 3:
+    if not windows or windows[0].scheduler.drawn is None or windows[0].scheduler.drawn.step < 3:
         return  # the first frames build sprites and legends once: not measured
     now, busy = time.perf_counter(), time.thread_time()
     if last:
         gaps.append(now - last[0])
         cpu.append(busy - last[1])
     last[:] = [now, busy]
-    drawn.add(windows[0]._drawn.step)
+    drawn.add(windows[0].scheduler.drawn.step)
     if len(drawn) > 12 and len(gaps) > 200:
         print(json.dumps({"gaps": gaps, "cpu": cpu, "frames": len(drawn) - 1}))
         heartbeat.stop()
@@ -222,13 +222,13 @@ def test_closing_mid_training_exits_cleanly(tmp_path):
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        from cl_viz.cli import main
+        from cl_viz.cli.main import main
 
         app = QApplication(sys.argv[:1])
 
         def close_once_training():
             windows = [w for w in app.topLevelWidgets() if w.windowTitle().startswith("cl-viz")]
-            if windows and windows[0].latest is not None and windows[0].latest.step >= 3:
+            if windows and windows[0].playback.latest is not None and windows[0].playback.latest.step >= 3:
                 windows[0].close()
             else:
                 QTimer.singleShot(50, close_once_training)
@@ -252,9 +252,9 @@ def test_plots_glide_between_frames_while_training_and_end_on_the_newest(qtbot, 
     window = open_window(compare=True, autostart=True)
     qtbot.waitUntil(lambda: window.plot.gliding, timeout=30000)
     window.toggle_running()  # pause
-    qtbot.waitUntil(lambda: not window.running and window._drawn is window.latest and not window.drawing
+    qtbot.waitUntil(lambda: not window.running and window.scheduler.drawn is window.playback.latest and not window.scheduler.drawing
                     and not window.plot.gliding and not window.comparison_plot.gliding, timeout=10000)
-    for plot, snapshot in ((window.plot, window.latest.primary), (window.comparison_plot, window.latest.comparison)):
+    for plot, snapshot in ((window.plot, window.playback.latest.primary), (window.comparison_plot, window.playback.latest.comparison)):
         assert plot._points.positions == pytest.approx(snapshot.features[:, :2])
         assert plot._centers.centers == pytest.approx(snapshot.centers[:, :2])
 

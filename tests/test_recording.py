@@ -14,22 +14,31 @@ from cl_viz.core.timeline import Timeline
 
 
 @pytest.fixture(scope="module")
-def frames(digits):
+def lockstep(digits):
     from cl_viz.core.config import TrainConfig
     config = TrainConfig(dataset="digits", device="cpu", batch_size=32, probe_size=60, lr=0.05)
-    run = LockstepRun(config, compare=True, dataset=digits)
-    frames = [run.frame()]
+    return LockstepRun(config, compare=True, dataset=digits)
+
+
+@pytest.fixture(scope="module")
+def frames(lockstep):
+    frames = [lockstep.frame()]
     for _ in range(3):
-        run.train_step()
-        frames.append(run.frame(steps_per_second=10.0))
+        lockstep.train_step()
+        frames.append(lockstep.frame(steps_per_second=10.0))
     return frames
 
 
-def test_round_trip_keeps_every_frame(tmp_path, frames, digits):
-    path = save_recording(tmp_path / "run.clviz", Recording(frames, digits.class_names, {"batch_size": 32},
-                                                             "digits", np.zeros((60, 28, 28), np.uint8)))
+@pytest.fixture(scope="module")
+def info(lockstep):
+    return lockstep.info
+
+
+def test_round_trip_keeps_every_frame_and_the_run_it_came_from(tmp_path, frames, info, digits):
+    path = save_recording(tmp_path / "run.clviz", Recording(frames, info))
     loaded = load_recording(path)
-    assert loaded.class_names == digits.class_names and loaded.compare and loaded.dataset == "digits"
+    assert loaded.class_names == digits.class_names and loaded.compare
+    assert loaded.run.to_dict() == info.to_dict() and loaded.run.device.startswith("cpu")
     assert [f.step for f in loaded.frames] == [0, 1, 2, 3]
     for original, copy in zip(frames, loaded.frames):
         for run in ("primary", "comparison"):
@@ -40,20 +49,30 @@ def test_round_trip_keeps_every_frame(tmp_path, frames, digits):
             assert a.metrics.ratio == pytest.approx(b.metrics.ratio)
             assert a.lam == b.lam and a.losses_known == b.losses_known
     assert loaded.frames[2].images_per_second == 320.0
-    assert loaded.probe_images.shape == (60, 28, 28)
+    np.testing.assert_array_equal(loaded.run.probe_images, info.probe_images)
 
 
-def test_empty_recording_is_refused(tmp_path):
+def test_empty_recording_is_refused(tmp_path, info):
     with pytest.raises(ClVizError, match="nothing to record"):
-        save_recording(tmp_path / "x.clviz", Recording([], ("0",)))
+        save_recording(tmp_path / "x.clviz", Recording([], info))
 
 
-def test_foreign_truncated_and_newer_files(tmp_path, frames, digits):
+def test_a_version_1_recording_still_plays_with_what_it_did_not_record_marked():
+    from cl_viz.core.examples import find_example
+    from cl_viz.core.frames import NOT_RECORDED
+
+    recording = load_recording(find_example("center-vs-softmax").path)
+    assert recording.run.device == NOT_RECORDED and recording.run.train_size is None
+    assert recording.run.config.dataset == "digits" and recording.run.batch_size == recording.run.config.batch_size
+    assert recording.run.probe_size == len(recording.frames[0].primary.labels) == len(recording.run.probe_images)
+
+
+def test_foreign_truncated_and_newer_files(tmp_path, frames, info):
     text = tmp_path / "notes.clviz"
     text.write_text("hello")
     with pytest.raises(ClVizError, match="not a cl-viz recording"):
         load_recording(text)
-    good = save_recording(tmp_path / "good.clviz", Recording(frames, digits.class_names))
+    good = save_recording(tmp_path / "good.clviz", Recording(frames, info))
     truncated = tmp_path / "truncated.clviz"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(ClVizError, match="not a cl-viz recording"):
@@ -71,8 +90,8 @@ def test_foreign_truncated_and_newer_files(tmp_path, frames, digits):
         load_recording(tmp_path / "missing.clviz")
 
 
-def test_damaged_arrays_are_reported(tmp_path, frames, digits):
-    good = save_recording(tmp_path / "good.clviz", Recording(frames, digits.class_names))
+def test_damaged_arrays_are_reported(tmp_path, frames, info):
+    good = save_recording(tmp_path / "good.clviz", Recording(frames, info))
     damaged = tmp_path / "damaged.clviz"
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
         for item in source.infolist():
@@ -95,9 +114,8 @@ def test_timeline_is_bounded_and_evenly_thinned(frames):
 
 
 @pytest.fixture
-def good(tmp_path, frames, digits):
-    return save_recording(tmp_path / "good.clviz", Recording(frames, digits.class_names, {"batch_size": 32}, "digits",
-                                                             np.zeros((60, 28, 28), np.uint8)))
+def good(tmp_path, frames, info):
+    return save_recording(tmp_path / "good.clviz", Recording(frames, info))
 
 
 def test_random_bytes_are_not_a_recording(tmp_path):
@@ -249,3 +267,20 @@ def _replace_member(source, target, member, content):
 def _savez(path, **arrays):
     with open(path, "wb") as file:
         np.savez(file, **arrays)
+
+
+@pytest.mark.parametrize("config", [{"probe_size": 100.5}, {"lam": "high"}, {"colour": "red"}, "not a table"])
+def test_a_recorded_configuration_that_cannot_be_used_takes_its_defaults(tmp_path, good, config):
+    """A replay only shows the recorded setup: a bad field falls back alone, the frames still play."""
+    header = json.loads(str(np.load(good)["header"]))
+    header["run"]["config"] = config
+    odd = _replace_member(good, tmp_path / "odd.clviz", "header.npy", _npy(np.array(json.dumps(header))))
+    run = load_recording(odd).run
+    assert run.config.probe_size is None and run.config.lam == recording_module.APP_DEFAULTS.lam
+    assert run.class_names == tuple(header["class_names"])
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()

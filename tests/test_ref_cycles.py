@@ -27,15 +27,15 @@ def open_train_close(qtbot, settings, config) -> dict[str, weakref.ref]:
         window.show()
     window.controls.decision_regions.setChecked(True)
     window.single_step()
-    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step == 1, timeout=30000)
-    window.finish_drawing()
+    qtbot.waitUntil(lambda: window.playback.latest is not None and window.playback.latest.step == 1, timeout=30000)
+    window.scheduler.finish()
     window.open_grid()
     qtbot.waitUntil(lambda: window.grid_window.latest is not None, timeout=60000)
     refs = {name: weakref.ref(obj) for name, obj in (
         ("window", window), ("plot", window.plot), ("comparison plot", window.comparison_plot),
         ("metrics", window.metrics), ("worker", window.worker), ("worker thread", window.worker_thread),
         ("grid window", window.grid_window), ("grid view", window.grid_window.view),
-        ("latest frame", window.latest))}
+        ("latest frame", window.playback.latest))}
     window.close()
     window.deleteLater()
     return refs

@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image, ImageSequence
 
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 from cl_viz.core.recording import load_recording
 from cl_viz.qt.export.animation import export_animation
 from tests.test_export import decode_mp4

@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.qt.window.control_panel import SETUP_FIELDS
-from cl_viz.qt.common.settings import APP_DEFAULTS, load_setup, save_setup
+from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup, save_setup
 
 
 @pytest.fixture

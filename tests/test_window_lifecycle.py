@@ -16,7 +16,7 @@ import sys
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
-from cl_viz.cli import main
+from cl_viz.cli.main import main
 from cl_viz.qt.grid.grid_window import GridWindow
 
 app = QApplication(sys.argv[:1])
@@ -62,7 +62,7 @@ def test_ctrl_g_twice_brings_the_open_grid_forward_instead_of_destroying_its_tra
             print("grids", len(open_grids()), "same", open_grids() == [grid], flush=True)
             main_window().close()
 
-        when(lambda: main_window() is not None and main_window().latest is not None, first)
+        when(lambda: main_window() is not None and main_window().playback.latest is not None, first)
     """, "--autostart", "--dataset", "digits")
     assert result.returncode == 0, result.stderr[-4000:]
     assert "grids 1 same True" in result.stdout

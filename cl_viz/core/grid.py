@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from threading import Event
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
-from cl_viz.core.errors import ClVizError
+from cl_viz.core.frames import GridFrame
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
 from cl_viz.core.runner import MultiRun, run_info
 from cl_viz.core.session import TrainingSession
-from cl_viz.core.snapshot import Snapshot
-
-DEFAULT_LAMBDAS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
-MAX_RUNS = 9
-# With tiny on digits, λ = 0.1 diverges within 100 steps at lr 0.05 but trains at 0.02 (seed 0).
-GRID_LR = 0.02
-
-
-@dataclass(frozen=True, eq=False)
-class GridFrame:
-    snapshots: tuple[Snapshot, ...]
-    steps_per_second: float = 0.0
-    images_per_second: float = 0.0
-
-    @property
-    def step(self) -> int:
-        return self.snapshots[0].step
-
-    @property
-    def is_finite(self) -> bool:
-        return all(snapshot.is_finite for snapshot in self.snapshots)
-
-
-def parse_lambdas(values) -> tuple[float, ...]:
-    """λ values from numbers or text like "0, 1e-4, 0.01"; each ≥ 0, at most MAX_RUNS."""
-    if isinstance(values, str):
-        values = [part for part in values.replace(",", " ").split() if part]
-    try:
-        lambdas = tuple(float(value) for value in values)
-    except ValueError:
-        raise ClVizError(f"λ values must be numbers, got {values!r}") from None
-    if not lambdas:
-        raise ClVizError("give at least one λ")
-    if len(lambdas) > MAX_RUNS:
-        raise ClVizError(f"at most {MAX_RUNS} λ values fit in a grid, got {len(lambdas)}")
-    for lam in lambdas:
-        TrainConfig(lam=lam).validated()
-    return lambdas
 
 
 class LambdaGridRun(MultiRun):

@@ -1,7 +1,9 @@
 """Recordings: a run's frames in one versioned file that plays back anywhere, without torch.
 
 The file is a NumPy .npz archive (a zip of .npy arrays, read with allow_pickle=False) holding a
-JSON header and one stacked array per quantity. Suffix: .clviz.
+JSON header and one stacked array per quantity. Suffix: .clviz. Version 2 keeps the description of
+the run it came from (RunInfo: configuration, dataset, device, sizes); version 1 files still play,
+with what they did not record marked so.
 """
 
 from __future__ import annotations
@@ -11,20 +13,22 @@ import math
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cl_viz import __version__
+from cl_viz.core.config import APP_DEFAULTS
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, write_atomically
 from cl_viz.core.metrics import FeatureMetrics
-from cl_viz.core.runner import Frame
+from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
 from cl_viz.core.snapshot import Snapshot, frozen
 
 FORMAT = "cl-viz-recording"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".clviz"
 SCALARS = ("step", "epoch", "lam", "alpha", "lr", "loss_softmax", "loss_center", "loss_total", "batch_accuracy",
            "steps_per_second")
@@ -42,12 +46,15 @@ BOMB_RATIO = 100
 
 @dataclass(frozen=True, eq=False)
 class Recording:
+    """Frames of one run (and its twin), and what the run was."""
+
     frames: list[Frame]
-    class_names: tuple[str, ...]
-    config: dict = field(default_factory=dict)
-    dataset: str = ""
-    probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, for the inspector
-    created_by: str = ""
+    run: RunInfo
+    created_by: str = ""  # "cl-viz 0.1.0": the version that wrote the file
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.run.class_names
 
     @property
     def compare(self) -> bool:
@@ -65,8 +72,8 @@ def save_recording(path: str | os.PathLike, recording: Recording) -> Path:
         arrays.update(_stack(run, snapshots))
     arrays["steps_per_second"] = np.array([f.steps_per_second for f in recording.frames], dtype=np.float32)
     arrays["labels"] = recording.frames[0].primary.labels
-    if recording.probe_images is not None:
-        arrays["probe_images"] = np.asarray(recording.probe_images, dtype=np.uint8)
+    if recording.run.probe_images is not None:
+        arrays["probe_images"] = np.asarray(recording.run.probe_images, dtype=np.uint8)
     return write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
 
 
@@ -84,12 +91,11 @@ def load_recording(path: str | os.PathLike) -> Recording:
     try:
         _check_header(header)
         _check_arrays(arrays, header)
-        frames = _unstack(arrays, header)
+        run = _run_info(header, arrays)
+        frames = _unstack(arrays, run.batch_size)
     except (KeyError, IndexError, ValueError) as error:
         raise ClVizError(f"{path} is a damaged cl-viz recording ({first_line(error)})") from None
-    return Recording(frames=frames, class_names=tuple(header["class_names"]), config=header.get("config", {}),
-                     dataset=header.get("dataset", ""), probe_images=arrays.get("probe_images"),
-                     created_by=header.get("created_by", ""))
+    return Recording(frames=frames, run=run, created_by=header.get("created_by", ""))
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -148,9 +154,26 @@ def _size(count: int) -> str:
 
 
 def _header(recording: Recording) -> dict:
+    run = recording.run
     return {"format": FORMAT, "version": VERSION, "created_by": f"cl-viz {__version__}",
-            "class_names": list(recording.class_names), "config": recording.config,
-            "dataset": recording.dataset, "frames": len(recording.frames), "compare": recording.compare}
+            "class_names": list(run.class_names), "config": run.config.to_dict(), "dataset": run.dataset_name,
+            "frames": len(recording.frames), "compare": recording.compare, "run": run.to_dict()}
+
+
+def _run_info(header: dict, arrays: dict) -> RunInfo:
+    """The recorded description (version 2), or what a version 1 header says, the rest marked unknown."""
+    images = arrays.get("probe_images")
+    if "run" in header:
+        run = RunInfo.from_dict(header["run"], images)
+        if list(run.class_names) != header["class_names"] or run.probe_size != len(arrays["labels"]):
+            raise ValueError("its run description disagrees with its frames")
+        return run
+    config, _ = APP_DEFAULTS.with_valid(header.get("config", {}))
+    return RunInfo(config=config, compare=bool(header.get("compare", False)),
+                   dataset_name=header.get("dataset", "") or NOT_RECORDED, dataset_source=NOT_RECORDED,
+                   class_names=tuple(header["class_names"]), device=NOT_RECORDED, train_size=None,
+                   probe_size=len(arrays["labels"]), batch_size=_batch_size(header.get("config", {})),
+                   steps_per_epoch=None, probe_images=images)
 
 
 def _read_header(path: Path, arrays: dict) -> dict:
@@ -161,7 +184,7 @@ def _read_header(path: Path, arrays: dict) -> dict:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ClVizError(f"{path} is not a cl-viz recording")
     version = header.get("version")
-    if version != VERSION:
+    if version not in READABLE_VERSIONS:
         newer = isinstance(version, int) and version > VERSION
         raise ClVizError(f"{path} is a cl-viz recording of version {version!r}"
                          f"{' (made by a newer cl-viz)' if newer else ''}; this cl-viz reads version {VERSION}")
@@ -257,11 +280,10 @@ def _check_classes(name: str, values: np.ndarray, classes: int) -> None:
         raise ValueError(f"{name} has classes outside 0..{classes - 1}")
 
 
-def _unstack(arrays: dict, header: dict) -> list[Frame]:
+def _unstack(arrays: dict, batch: int) -> list[Frame]:
     labels = frozen(arrays["labels"].astype(np.int64))
     runs = {run: _snapshots(arrays, run, labels) for run in RUNS if f"{run}/scalars" in arrays}
     rates = arrays["steps_per_second"]
-    batch = _batch_size(header.get("config", {}))
     count = len(runs["primary"])
     comparison = runs.get("comparison", [None] * count)
     return [Frame(p, c, float(r), float(r) * batch) for p, c, r in zip(runs["primary"], comparison, rates)]

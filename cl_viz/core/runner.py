@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from threading import Event
 
 import numpy as np
@@ -11,42 +10,9 @@ import numpy as np
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
+from cl_viz.core.frames import Frame, RunInfo
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot, frozen
-
-
-@dataclass(frozen=True, eq=False)
-class Frame:
-    """Everything one drawn frame needs; immutable, safe to hand from the worker to the GUI."""
-
-    primary: Snapshot
-    comparison: Snapshot | None
-    steps_per_second: float = 0.0
-    images_per_second: float = 0.0
-
-    @property
-    def step(self) -> int:
-        return self.primary.step
-
-    @property
-    def is_finite(self) -> bool:
-        return self.primary.is_finite and (self.comparison is None or self.comparison.is_finite)
-
-
-@dataclass(frozen=True, eq=False)
-class RunInfo:
-    config: TrainConfig
-    compare: bool
-    dataset_name: str
-    dataset_source: str
-    class_names: tuple[str, ...]
-    device: str
-    train_size: int
-    probe_size: int
-    batch_size: int
-    steps_per_epoch: int
-    probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
-    lambdas: tuple[float, ...] = ()  # the λ of each run of a λ grid
 
 
 def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[float, ...] = ()) -> RunInfo:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
+from cl_viz.core.errors import Cancelled
 from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
 from cl_viz.core.devices import resolve_device
 from cl_viz.core.losses import CenterLoss
@@ -18,10 +19,6 @@ from cl_viz.core.snapshot import Snapshot, frozen
 
 CPU_PROBE_SIZE = 2000
 PROBE_CHUNK = 512
-
-
-class Cancelled(Exception):
-    """A snapshot was abandoned because its caller asked to stop."""
 
 
 class TrainingSession:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cl_viz.core.runner import Frame
+from cl_viz.core.frames import Frame
 
 
 class Timeline:

@@ -24,40 +24,13 @@ def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namesp
     return remembered.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
 
 
-def run_replay(args: argparse.Namespace) -> int:
-    """Check the file before any window opens: a bad one is one line on stderr and status 2."""
-    from cl_viz.core.examples import find_example
-    from cl_viz.core.recording import load_recording
-
-    try:
-        path = find_example(args.example).path if args.example else args.file
-        recording = load_recording(path)
-        _check_recorded_config(path, recording.config)
-    except ClVizError as error:
-        print(f"cl-viz replay: error: {error}", file=sys.stderr)
-        return 2
-    for name in ("dataset", "data_dir", "model", "lam", "alpha", "lr", "device", "seed"):
-        setattr(args, name, None)
-    args.compare = args.autostart = False
-    return run_app(args, recording)
-
-
-def _check_recorded_config(path, config: dict) -> None:
-    """The window shows the recorded configuration: one it cannot use is the file's fault, said here."""
-    if config:
-        try:
-            TrainConfig.from_dict(config)
-        except ClVizError as error:
-            raise ClVizError(f"{path} is a damaged cl-viz recording (its configuration: {error})") from None
-
-
 def run_app(args: argparse.Namespace, recording=None) -> int:
     import pyqtgraph as pg
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from cl_viz.qt.window.main_window import MainWindow
-    from cl_viz.qt.common.settings import load_setup
+    from cl_viz.qt.window.settings import load_setup
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("cl-viz")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from cl_viz.core.config import TrainConfig
-from cl_viz.core.errors import ClVizError
+from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.qt.common.guard import guarded
 
 FRAME_INTERVAL_S = 1 / 30
@@ -52,9 +53,10 @@ class TrainingWorker(QObject):
     finished = Signal()
 
     def __init__(self, cpu_threads: int | None = None, make_run=None):
-        """`make_run(config, variant, dataset)` builds the run (default: LockstepRun, variant = compare)."""
+        """`make_run(config, variant, dataset)` builds the run in the worker's thread (default:
+        `lockstep_run`, variant = compare; the λ grid passes `lambda_grid_run`)."""
         super().__init__()
-        self._make_run = make_run
+        self._make_run = make_run or lockstep_run
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._stopping = threading.Event()  # seen mid-snapshot, so a close never waits for a whole one
         self._cpu_threads = cpu_threads or max(1, (os.cpu_count() or 2) - 1)
@@ -90,9 +92,8 @@ class TrainingWorker(QObject):
     @Slot()
     @guarded()
     def run(self) -> None:
-        import torch  # first import happens here, off the GUI thread, so the window shows at once
-
-        torch.set_num_threads(self._cpu_threads)
+        """Serve commands until stopped. Torch is imported by the first reset, in this thread: the window
+        shows before it, and a replay never needs it."""
         try:
             while self._handle_commands(block=not (self._running and self._run is not None)):
                 if self._running and self._run is not None and not self._stopping.is_set():
@@ -136,24 +137,30 @@ class TrainingWorker(QObject):
                 self._emit_frame(force=True)
 
     def _rebuild(self, config: TrainConfig, variant: object) -> None:
-        from cl_viz.core.data import load_dataset, resolve_name
-        from cl_viz.core.runner import LockstepRun
-
-        make_run = self._make_run or LockstepRun
-
         was_running = self._running
         self._set_running(False)
         self.state_changed.emit("loading")
+        self._prepare_torch()
+        from cl_viz.core.data import load_dataset, resolve_name
+
         name = resolve_name(config.dataset, config.data_dir)
         key = (name, config.data_dir)
         if key not in self._datasets:
             self.message.emit(f"Loading {name}…")
             self._datasets = {key: load_dataset(name, config.data_dir)}  # keep one: they are large
-        self._run = make_run(config, variant, self._datasets[key])  # on failure the old run stays
+        self._run = self._make_run(config, variant, self._datasets[key])  # on failure the old run stays
         self._steps_at_last_frame = 0
         self.run_ready.emit(self._run.info)
         self._emit_frame(force=True)
         self._set_running(was_running)
+
+    def _prepare_torch(self) -> None:
+        if "torch" not in sys.modules:
+            self.message.emit("Loading PyTorch…")
+        import torch
+
+        if torch.get_num_threads() != self._cpu_threads:
+            torch.set_num_threads(self._cpu_threads)
 
     def _set_running(self, running: bool) -> None:
         self._running = running and self._run is not None
@@ -193,26 +200,44 @@ class TrainingWorker(QObject):
 
     def _guarded(self, action, *args) -> None:
         """Errors reach the user as one message; the worker pauses and keeps serving commands."""
-        import torch
-
-        from cl_viz.core.session import Cancelled
-
         try:
             action(*args)
         except Cancelled:
             pass
         except ClVizError as error:
             self._fail(str(error))
-        except torch.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            self._fail("The GPU ran out of memory. Lower the batch size or the probe size, or train on the CPU.")
         except Exception as error:  # keep the app alive; the traceback goes to the terminal
+            if _out_of_memory(error):
+                self._fail("The GPU ran out of memory. Lower the batch size or the probe size, or train on the CPU.")
+                return
             traceback.print_exc()
             self._fail(f"Training stopped: {type(error).__name__}: {error}")
 
     def _fail(self, text: str) -> None:
         self._set_running(False)
         self.failed.emit(text)
+
+
+def lockstep_run(config: TrainConfig, compare: bool, dataset):
+    """The main window's run: the chosen configuration and, with `compare`, its softmax-only twin."""
+    from cl_viz.core.runner import LockstepRun
+
+    return LockstepRun(config, compare, dataset)
+
+
+def lambda_grid_run(config: TrainConfig, lambdas, dataset):
+    """The λ grid window's run: one network per λ."""
+    from cl_viz.core.grid import LambdaGridRun
+
+    return LambdaGridRun(config, lambdas, dataset)
+
+
+def _out_of_memory(error: Exception) -> bool:
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(error, torch.OutOfMemoryError):
+        return False
+    torch.cuda.empty_cache()
+    return True
 
 
 class WorkerEvents(QObject):

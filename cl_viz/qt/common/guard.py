@@ -75,7 +75,7 @@ def _with_arguments_of(function: Callable, call: Callable) -> Callable:
         forwarded.append(passed)
     source = f"def fenced({', '.join(parameters)}):\n    return _call({', '.join(forwarded)})\n"
     namespace = {"_call": call, **defaults}
-    exec(source, namespace)  # noqa: S102 (built from a signature's own parameter names)
+    exec(source, namespace)  # built from the signature's own parameter names
     return namespace["fenced"]
 
 

@@ -25,11 +25,11 @@ from PIL import Image
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.runner import Frame
+from cl_viz.core.frames import Frame
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.axes import AXIS_MODES
-from cl_viz.qt.plot.geometry import finite_rows, robust_bounds, snapshot_bounds
+from cl_viz.qt.plot.axes import AXIS_MODES, AxesLink
+from cl_viz.qt.plot.geometry import snapshot_bounds, union_bounds
 from cl_viz.qt.plot.style import THEMES
 
 IMAGE_FORMATS = ("png", "svg")
@@ -128,21 +128,10 @@ def frame_title(snapshot: Snapshot) -> str:
     return f"step {snapshot.step:,} · {loss}"
 
 
-def union_bounds(frames: Sequence[Frame]) -> np.ndarray | None:
+def frames_bounds(frames: Sequence[Frame]) -> np.ndarray | None:
     """[[xmin, xmax], [ymin, ymax]] covering every frame's robust bounds (None: nothing finite)."""
-    boxes = []
-    for frame in frames:
-        for snapshot in (frame.primary, frame.comparison):
-            if snapshot is None:
-                continue
-            xy = np.asarray(snapshot.features[:, :2], dtype=np.float64)
-            box = robust_bounds(xy[finite_rows(xy)], np.asarray(snapshot.centers[:, :2], dtype=np.float64))
-            if box is not None:
-                boxes.append(box)
-    if not boxes:
-        return None
-    stacked = np.stack(boxes)
-    return np.stack([stacked[:, :, 0].min(axis=0), stacked[:, :, 1].max(axis=0)], axis=1)
+    return union_bounds(snapshot_bounds(snapshot.features[:, :2], snapshot.centers[:, :2])
+                        for frame in frames for snapshot in (frame.primary, frame.comparison) if snapshot is not None)
 
 
 class FrameCanvas(QtWidgets.QWidget):
@@ -168,15 +157,13 @@ class FrameCanvas(QtWidgets.QWidget):
 
     def set_axes(self, mode: str, bounds: np.ndarray | None) -> None:
         """"fixed" on `bounds` (when known) or "follow", with both plots following their union."""
+        if len(self.plots) == 2:  # linked as in the main window
+            AxesLink(self.plots)
         for plot in self.plots:
             if mode == "fixed" and bounds is not None:
-                plot.set_fixed_range(*bounds[0], *bounds[1])
+                plot.axes.set_fixed_range(*bounds[0], *bounds[1])
             else:
-                plot.set_axis_mode(mode)
-        if len(self.plots) == 2:  # linked as in the main window
-            primary, twin = self.plots
-            primary.link_axes(twin, lead=True)
-            twin.link_axes(primary, lead=False)
+                plot.axes.set_mode(mode)
 
     def draw(self, frame: Frame) -> np.ndarray:
         """(height, width, 3) uint8 RGB image of one frame."""
@@ -222,7 +209,7 @@ def render_frames(frames: Sequence[Frame], class_names: Sequence[str], size: tup
     size = _checked_size(animation_size(compare) if size is None else size)
     canvas = FrameCanvas(class_names, compare, size, theme)
     try:
-        canvas.set_axes(axes, union_bounds(frames) if axes == "fixed" else None)
+        canvas.set_axes(axes, frames_bounds(frames) if axes == "fixed" else None)
         for frame in frames:
             yield canvas.draw(frame)
     finally:

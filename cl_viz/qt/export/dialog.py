@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLabel, QProgressDialog, QSpinBox, QVBoxLayout, QWidget)
 
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.runner import Frame
+from cl_viz.core.frames import Frame
 from cl_viz.core.timeline import Timeline
 from cl_viz.qt.export.animation import (ANIMATION_FORMATS, FPS_LIMITS, SIZE_LIMITS, animation_size, export_animation,
                               export_image)

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6.QtWidgets import QGridLayout, QLayout, QWidget
 
-from cl_viz.core.grid import GridFrame
+from cl_viz.core.frames import GridFrame
+from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.geometry import union_bounds
 
 FOLLOW_FRACTION = 0.2
 
@@ -28,13 +30,11 @@ class LambdaGridView(QWidget):
         for index, lam in enumerate(self.lambdas):
             plot = FeaturePlot(theme=theme)
             plot.set_classes(class_names)
-            plot.set_axis_mode("fixed")
+            plot.axes.set_mode("fixed")
             plot.set_title(_title(lam))
-            if self.plots:
-                plot.view_box.setXLink(self.plots[0].view_box)
-                plot.view_box.setYLink(self.plots[0].view_box)
             layout.addWidget(plot, *divmod(index, columns))
             self.plots.append(plot)
+        self.link = AxesLink(self.plots) if len(self.plots) > 1 else None  # a pan or zoom of one moves all
         self._range: np.ndarray | None = None
 
     def show_frame(self, frame: GridFrame, snap: bool = False) -> None:
@@ -46,17 +46,16 @@ class LambdaGridView(QWidget):
         self._move_shared_range(snap)
 
     def _move_shared_range(self, snap: bool) -> None:
-        bounds = [b for b in (plot.follow_bounds() for plot in self.plots) if b is not None]
-        if not bounds:
+        target = union_bounds(plot.axes.follow_bounds() for plot in self.plots)
+        if target is None:
             return
-        stacked = np.stack(bounds)
-        target = np.stack([stacked[:, :, 0].min(axis=0), stacked[:, :, 1].max(axis=0)], axis=1)
         if snap or self._range is None:
             self._range = target
         else:
             self._range = self._range + FOLLOW_FRACTION * (target - self._range)
         (xmin, xmax), (ymin, ymax) = self._range
-        self.plots[0].set_fixed_range(xmin, xmax, ymin, ymax)
+        for plot in self.plots:
+            plot.axes.set_fixed_range(xmin, xmax, ymin, ymax)
 
 
 def _title(lam: float) -> str:

@@ -8,11 +8,12 @@ from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMainWindow, QPushButt
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.grid import DEFAULT_LAMBDAS, GRID_LR, GridFrame, LambdaGridRun, parse_lambdas
-from cl_viz.core.runner import RunInfo
+from cl_viz.core.frames import GridFrame
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, parse_lambdas
+from cl_viz.core.frames import RunInfo
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.grid.grid_view import LambdaGridView
-from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread
+from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, lambda_grid_run
 from cl_viz.qt.common.guard import guarded
 
 DRAW_INTERVAL_MS = 33
@@ -25,7 +26,7 @@ class GridWindow(QMainWindow):
         self.resize(1500, 900)
         self.config = config.replace(lr=min(config.lr, GRID_LR))
         self.lambdas = parse_lambdas(lambdas)
-        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=LambdaGridRun))
+        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=lambda_grid_run))
         self.worker = self.worker_thread.worker
         self.view: LambdaGridView | None = None
         self.latest: GridFrame | None = None

@@ -28,8 +28,10 @@ from cl_viz.qt.plot.regions import DecisionRegions
 from cl_viz.qt.plot.inspector import PlotInspector
 from cl_viz.qt.plot.lean_axis import lean_axes
 from cl_viz.qt.plot.palette import class_colors
-from cl_viz.qt.plot.axes import FollowAxesMixin
-from cl_viz.qt.plot.geometry import clean_centers, clean_points
+from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
+from cl_viz.qt.plot.axes import PlotAxes
+from cl_viz.qt.plot.geometry import clean_centers, clean_points, robust_bounds
 from cl_viz.qt.plot.glide import Glide
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
 from cl_viz.qt.plot.sprites import SpriteCloudItem
@@ -38,7 +40,7 @@ from cl_viz.qt.plot.style import SIZES, THEMES, Theme, qcolor
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 
 
-class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
+class FeaturePlot(QtWidgets.QWidget):
     """Live 2-D features coloured by class, class centers with trails, optional batch layer.
 
     A QWidget that owns a pg.PlotWidget rather than a PlotWidget subclass: our API stays small
@@ -53,18 +55,12 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         super().__init__(parent)
         self._theme_name = theme
         self._scale = 1.0
-        self._axis_mode = "follow"
-        if not 0.0 < follow_fraction <= 1.0:
-            raise ValueError(f"follow_fraction must be in (0, 1], got {follow_fraction}")
-        self._follow_fraction = float(follow_fraction)
-        self._snap_next = True
-        self._axes_partner: FeaturePlot | None = None
         self._glide: Glide | None = None
-        self._leads_axes = True
         self._title: str | None = None
         self._names: tuple[str, ...] = ()
         self._highlight: int | None = None
         self._build_view()
+        self.axes = PlotAxes(self.view_box, self._data_bounds, self.axis_mode_changed.emit, follow_fraction)
         self._points = SpriteCloudItem()
         self._batch = SpriteCloudItem(ring=SIZES.batch_ring)
         self._centers = CentersItem(trail_length)
@@ -103,6 +99,19 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         vb.sigRangeChanged.connect(self._apply_range_now)
         self._add_legend()
 
+    def _data_bounds(self) -> np.ndarray | None:
+        return robust_bounds(self._points.positions, self._centers.centers)
+
+    @QtCore.Slot(object)
+    @guarded()
+    def _on_range_changed_manually(self, _mask) -> None:
+        self.axes.moved_by_hand()
+
+    @QtCore.Slot()
+    @guarded()
+    def _apply_range_now(self) -> None:
+        apply_view_range_now(self.view_box)
+
     def _add_legend(self) -> None:
         """The legend gets its own cell right of the view box, inside the PlotItem's grid.
 
@@ -112,9 +121,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         """
         self._legend = pg.LegendItem(offset=None, verSpacing=-4, frame=False)
         self._legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
-        grid = self._plot.layout
-        grid.addItem(self._legend, 2, 3)  # row 2 holds the left axis, view box and right axis
-        grid.setAlignment(self._legend, QtCore.Qt.AlignmentFlag.AlignTop)
+        add_beside_view(self._plot, self._legend)
 
     # read-only views for tests and for the main window ---------------------
     @property
@@ -142,10 +149,6 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         return len(self._names)
 
     @property
-    def axis_mode(self) -> str:
-        return self._axis_mode
-
-    @property
     def highlighted_class(self) -> int | None:
         return self._highlight
 
@@ -158,10 +161,6 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
     def point_count(self) -> int:
         """Number of probe points drawn by the last frame (non-finite rows excluded)."""
         return len(self._points.positions)
-
-    def view_range(self) -> np.ndarray:
-        """Current [[xmin, xmax], [ymin, ymax]] of the view."""
-        return np.array(self.view_box.viewRange(), dtype=np.float64)
 
     # classes and data ----------------------------------------------------
     def set_classes(self, class_names: Sequence[str]) -> None:
@@ -176,7 +175,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         self._centers.set_classes(self._names, self._colors())
         self._inspector.clear()
         self._regions.clear()
-        self._snap_next = True
+        self.axes.snap_next()
         self._apply_style()
 
     def show_frame(self, features, labels, centers, glide: float = 0.0, now: float | None = None,
@@ -197,7 +196,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         shown_points, shown_centers = self._points.positions, self._centers.centers
         new_points = self._points.set_points(xy, lab, valid)
         self._centers.set_centers(ctr)
-        self._step_follow(partner_bounds)
+        self.axes.step(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
             self._glide = Glide((np.array(shown_points), np.array(self._points.positions)), (shown_centers, ctr),
                                 time.perf_counter() if now is None else now, float(glide))
@@ -268,7 +267,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         self.finish_glide()  # the highlight reorders the drawn points
         for item in (self._points, self._batch, self._centers):
             item.set_highlight(self._highlight)
-        for index, (sample, label) in enumerate(self._legend.items):
+        for index, (sample, label) in enumerate(legend_rows(self._legend)):
             opacity = 1.0 if self._highlight in (None, index) else 0.35
             sample.setOpacity(opacity)
             label.setOpacity(opacity)
@@ -280,9 +279,7 @@ class FeaturePlot(FollowAxesMixin, QtWidgets.QWidget):
         size = f"{SIZES.title_pt * self._scale:.0f}pt"
         self._plot.setTitle(self._title, color=theme.text, size=size)
         if self._title is not None:  # pyqtgraph fixes the title row at 30 px
-            height = int(math.ceil(30 * max(1.0, self._scale)))
-            self._plot.titleLabel.setMaximumHeight(height)
-            self._plot.layout.setRowFixedHeight(0, height)
+            set_title_height(self._plot, int(math.ceil(30 * max(1.0, self._scale))))
 
     def set_marker_scale(self, factor: float) -> None:
         """Enlarge (>1) or shrink points, markers, labels and legend, e.g. for presentations."""

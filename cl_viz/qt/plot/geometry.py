@@ -106,3 +106,12 @@ def pixel_size(item: pg.GraphicsObject) -> tuple[float, float]:
     if px is None or py is None:
         return 0.0, 0.0
     return px.length(), py.length()
+
+
+def union_bounds(boxes) -> np.ndarray | None:
+    """The smallest [[xmin, xmax], [ymin, ymax]] that covers every box given (None entries are skipped)."""
+    boxes = [box for box in boxes if box is not None]
+    if not boxes:
+        return None
+    stacked = np.stack(boxes)
+    return np.stack([stacked[:, :, 0].min(axis=0), stacked[:, :, 1].max(axis=0)], axis=1)

@@ -26,6 +26,7 @@ from cl_viz.qt.plot.regions import Throttle
 from cl_viz.qt.plot.geometry import map_to_device, pixel_size
 from cl_viz.qt.plot.style import THEMES
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.pyqtgraph_private import legend_rows
 
 if TYPE_CHECKING:
     from cl_viz.core.snapshot import Snapshot
@@ -350,7 +351,7 @@ class PlotInspector(QtCore.QObject):
 
     # legend -----------------------------------------------------------------
     def _legend_row(self, scene_pos: QtCore.QPointF) -> int | None:
-        for k, (sample, label) in enumerate(self._host.legend.items):
+        for k, (sample, label) in enumerate(legend_rows(self._host.legend)):
             row = sample.sceneBoundingRect().united(label.sceneBoundingRect())
             if row.contains(scene_pos):
                 return k

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.graphicsItems.LegendItem import ItemSample
 from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.plot.geometry import map_to_device, pixel_size
 from cl_viz.qt.plot.style import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
 from cl_viz.qt.plot.trails import TrailSprites
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.pyqtgraph_private import ItemSample
 
 TRAIL_PIECES = 4
 

@@ -16,6 +16,7 @@ import math
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.pyqtgraph_private import explicit_ticks, note_label_extent
 
 Align = QtCore.Qt.AlignmentFlag
 LEFT_LABEL = int(Align.AlignRight | Align.AlignVCenter) | int(QtCore.Qt.TextFlag.TextDontClip)
@@ -52,7 +53,7 @@ class LeanAxisItem(pg.AxisItem):
 
     @guarded()
     def generateDrawSpecs(self, p):  # noqa: N802 (pyqtgraph override)
-        if (self.orientation not in ("left", "bottom") or self.logMode or self._tickLevels is not None
+        if (self.orientation not in ("left", "bottom") or self.logMode or explicit_ticks(self) is not None
                 or self.grid is not False or any(self.style["stopAxisAtTick"])):
             return super().generateDrawSpecs(p)
         if self.style["tickFont"] is not None:
@@ -150,7 +151,7 @@ class LeanAxisItem(pg.AxisItem):
                     rect = QtCore.QRectF(at - width / 2, edge + gap, width, height)
                 if outline & rect == rect:
                     specs.append((rect, LEFT_LABEL if vertical else BOTTOM_LABEL, text))
-        self._updateMaxTextSize(kept_across)
+        note_label_extent(self, kept_across)
         return specs
 
     def _label_size(self, p: QtGui.QPainter, text: str) -> tuple[float, float]:

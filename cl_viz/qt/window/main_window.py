@@ -1,37 +1,48 @@
-"""The main window: feature plots, controls, metrics and a status bar, fed by the training worker."""
+"""The main window: feature plots, controls, metrics and a status bar, fed by the training worker.
+
+It lays the widgets out and wires them; its collaborators own the state: the FrameScheduler draws
+(the draw timer, the stages of a frame, the frame on screen), the Playback holds what is shown (the
+timeline, the scrub position, a recording), PresentationMode changes the look for a lecture hall, an
+AxesLink shares the two plots' axes, and the worker trains in its own thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLayout, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QLabel, QLayout, QMainWindow, QMessageBox, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
 
-from cl_viz.core.config import TrainConfig
-from cl_viz.core.recording import Recording
-from cl_viz.core.runner import Frame, RunInfo
-from cl_viz.core.timeline import Timeline
+from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.errors import ClVizError
+from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
+from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
+from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.banner import Banner
-from cl_viz.qt.window.control_panel import ControlPanel
-from cl_viz.qt.export.dialog import ExportDialog
-from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.grid.grid_window import GridWindow
-from cl_viz.qt.window.menus import build_menus
-from cl_viz.qt.window.metrics_panel import MetricsPanel
-from cl_viz.qt.window.presentation import PresentationMixin, PresentationStrip
-from cl_viz.qt.common.settings import APP_DEFAULTS, DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
-from cl_viz.qt.window.timeline_bar import TimelineBar
-from cl_viz.qt.window.frame_scheduler import DRAW_INTERVAL_MS, DrawingMixin
-from cl_viz.qt.window.playback import TIMELINE_FRAMES, RecordingsMixin
-from cl_viz.qt.worker import Divergence, WorkerThread
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.window.settings import DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.export.dialog import ExportDialog
+from cl_viz.qt.grid.grid_window import GridWindow
+from cl_viz.qt.plot.axes import AxesLink
+from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.geometry import snapshot_bounds
+from cl_viz.qt.plot.glide import glide_seconds
+from cl_viz.qt.window.control_panel import ControlPanel
+from cl_viz.qt.window.frame_scheduler import FrameScheduler, paint_in_a_later_pass
+from cl_viz.qt.window.menus import build_menus
+from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
+from cl_viz.qt.window.playback import Playback
+from cl_viz.qt.window.presentation import PresentationMode, PresentationStrip
+from cl_viz.qt.window.timeline_bar import TimelineBar
+from cl_viz.qt.worker import Divergence, WorkerThread
 
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
 
 
-class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
+class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, config: TrainConfig, compare: bool = False,
                  autostart: bool = False, worker_thread: WorkerThread | None = None,
                  recording: Recording | None = None):
@@ -43,29 +54,23 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.worker = self.worker_thread.worker
         self.info: RunInfo | None = None
         self.running = False
-        self.latest: Frame | None = None
-        self._drawn: Frame | None = None
-        self._pending_stages: list[Callable[[], object]] = []  # the rest of a frame, one per tick
-        self._frame_interval = 0.3  # seconds between new frames while training (smoothed)
-        self._frame_arrived = 0.0
-        self._glide_turn = 0
-        self.timeline = Timeline(TIMELINE_FRAMES)
-        self.scrub_index: int | None = None  # None: live
-        self.recording: Recording | None = None  # set while replaying a file
-        self._pending_divergence_lr: float | None = None
+        self.playback = Playback()
         self.grid_window: GridWindow | None = None
-        self.base_config = config  # fields without a control (data folder, probe size) come from here
+        self.base_config = config  # fields without a control (data folder, probe size, a preset's momentum)
+        self._axes_link: AxesLink | None = None
+        self._pending_divergence_lr: float | None = None
         self._build_ui()
+        self.presentation = PresentationMode(self, self.presentation_strip, self.plot_widgets, (
+            self.splitter.widget(1), self.metrics.graphs, self.timeline_bar, self.statusBar(), self.menuBar()))
+        self.scheduler = FrameScheduler(self, self.playback.shown, self._frame_stages, lambda: self.plot_widgets,
+                                        self._views)
         self.controls.set_config(config, compare)
         self._apply_view(load_view(settings))
         self._restore_geometry()
         self._connect()
         self._install_shortcuts()
-        build_menus(self)
-        self.draw_timer = QTimer(self)
-        self.draw_timer.setInterval(DRAW_INTERVAL_MS)
-        self.draw_timer.timeout.connect(self.draw_latest)
-        self.draw_timer.start()
+        self.menus = build_menus(self)
+        self.scheduler.start()
         self.plot.setFocus()
         self.worker_thread.start()
         if recording is not None:
@@ -119,6 +124,13 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self.statusBar().addPermanentWidget(label)
         self.statusBar().showMessage("Starting…")
 
+    @property
+    def plot_widgets(self) -> tuple[FeaturePlot, FeaturePlot]:
+        return self.plot, self.comparison_plot
+
+    def _views(self):
+        return (self.plot.graphics_view, self.comparison_plot.graphics_view, *self.metrics.views.values())
+
     def _connect(self) -> None:
         events = self.worker_thread.events
         events.frame_ready.connect(self.on_frame)
@@ -142,7 +154,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         strip.theme_changed.connect(self.set_theme)
         self.timeline_bar.scrubbed.connect(self.on_scrubbed)
         self.timeline_bar.live_requested.connect(self.go_live)
-        for plot in (self.plot, self.comparison_plot):
+        for plot in self.plot_widgets:
             plot.axis_mode_changed.connect(self.on_plot_axis_mode)
 
     def _install_shortcuts(self) -> None:
@@ -155,7 +167,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
     @Slot()
     @guarded()
     def toggle_running(self) -> None:
-        if self.recording is not None:
+        if self.playback.replaying:
             return  # a replay has nothing to train; R returns to live training
         if self.running:
             self.worker.pause()
@@ -167,16 +179,16 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
     @Slot()
     @guarded()
     def single_step(self) -> None:
-        if self.recording is None:
+        if not self.playback.replaying:
             self.go_live()
             self.worker.single_step()  # the worker's methods are thread-safe; never connect a signal to them
 
     @Slot()
     @guarded()
     def request_reset(self) -> None:
-        config, compare = self.controls.config(self._base_config()), self.controls.compare.isChecked()
+        config, compare = self.controls.config(self.base_config), self.controls.compare.isChecked()
         self.banner.hide()
-        self.recording = None
+        self.playback.recording = None
         self.controls.set_training_enabled(True)
         self.worker.reset(config, compare)
 
@@ -187,6 +199,12 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         if "lam" in changes:
             self._update_titles(changes["lam"])
             self.presentation_strip.set_lambda(changes["lam"])
+
+    @Slot(float)
+    @guarded()
+    def on_strip_lambda(self, value: float) -> None:
+        self.controls.lam.set_value(value)
+        self.on_live_changed({"lam": value})
 
     @Slot()
     @guarded()
@@ -210,6 +228,21 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
 
     @Slot()
     @guarded()
+    def toggle_presentation(self) -> None:
+        """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
+        presenting = self.presentation.toggle()
+        self.presentation_strip.set_lambda(self.controls.lam.value())
+        if self.playback.latest is not None:
+            self.presentation_strip.show_losses(self.playback.latest.primary)
+        self.menus.presentation.setChecked(presenting)
+
+    @Slot(str)
+    @guarded()
+    def set_theme(self, name: str) -> None:
+        self.presentation.set_theme(name)
+
+    @Slot()
+    @guarded()
     def on_banner_action(self) -> None:
         if self._pending_divergence_lr is not None:
             self.controls.lr.set_value(self._pending_divergence_lr)
@@ -217,48 +250,58 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self._pending_divergence_lr = None
             self.worker.start()
 
-    def _base_config(self) -> TrainConfig:
-        """Fields without a control (data folder, probe size, a preset's ReLU or momentum) come from here."""
-        return self.base_config
+    @Slot()
+    @guarded()
+    def open_grid(self) -> None:
+        """The λ grid window; pressed again while it is open, it comes to the front."""
+        if self.grid_is_open():
+            self.grid_window.showNormal()
+            self.grid_window.raise_()
+            self.grid_window.activateWindow()
+            return
+        self.grid_window = GridWindow(self.controls.config(self.base_config), parent=None)
+        self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.grid_window.show()
+
+    def grid_is_open(self) -> bool:
+        return self.grid_window is not None and shiboken6.isValid(self.grid_window) and self.grid_window.isVisible()
 
     # ----- events from the worker ---------------------------------------------------------
     @Slot(object)
     @guarded()
     def on_run_ready(self, info: RunInfo) -> None:
-        if self.recording is not None:
+        if self.playback.replaying:
             return  # a reset started before a file was opened: keep showing the file
-        self.info = info
         self.base_config = info.config
-        self.latest = self._drawn = None
-        self._pending_stages.clear()
-        self.timeline.clear()
-        self.scrub_index = None
-        for plot in (self.plot, self.comparison_plot):
-            plot.set_classes(info.class_names)
-        self.comparison_plot.setVisible(info.compare)
-        self._link_axes(self.controls.link_axes.isChecked())
-        self._update_titles(self.controls.lam.value())
+        self.playback.start_live()
+        self._show_run(info)
         self.controls.mark_applied(info.config, info.compare)
-        self.metrics.clear(info.compare)
-        self.status["device"].setText(f"device: {info.device}")
-        self.status["dataset"].setText(f"dataset: {info.dataset_name} ({info.train_size:,} train, "
-                                       f"probe {info.probe_size:,})")
-        self.status["model"].setText(f"model: {info.config.model}")
         self.statusBar().showMessage(f"Ready: {info.dataset_source}. Press Space to train.", 8000)
         if info.dataset_name == "digits" and info.config.dataset == "auto":
             self.statusBar().showMessage("MNIST is not cached: using the built-in digits (scikit-learn). "
                                          "Choose MNIST under Setup to download it.", 15000)
 
+    def _show_run(self, info: RunInfo) -> None:
+        """Plots, panels and status for a new run (live or recorded)."""
+        self.info = info
+        self.scheduler.clear()
+        for plot in self.plot_widgets:
+            plot.set_classes(info.class_names)
+        self.comparison_plot.setVisible(info.compare)
+        self._link_axes(self.controls.link_axes.isChecked())
+        self.metrics.clear(info.compare)
+        self.status["device"].setText(f"device: {info.device}")
+        train = f"{info.train_size:,} train, " if info.train_size is not None else ""
+        self.status["dataset"].setText(f"dataset: {info.dataset_name} ({train}probe {info.probe_size:,})")
+        self.status["model"].setText(f"model: {info.config.model}")
+
     @Slot(object)
     @guarded()
     def on_frame(self, frame: Frame) -> None:
-        """Keep only the newest frame; the draw timer paints it."""
-        if self.recording is not None:
-            return
-        self.note_frame_arrival()
-        self.latest = frame
-        self.timeline.append(frame)
-        self.metrics.add_frame(frame)
+        """Keep only the newest frame; the scheduler draws it."""
+        if self.playback.add(frame):
+            self.scheduler.note_arrival(self.running)
+            self.metrics.add_frame(frame)
 
     @Slot(str)
     @guarded()
@@ -293,22 +336,127 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             f"(learning rate {event.lr:g}, λ {event.lam:g}). Training is paused and {kept}.",
             action=f"Continue with learning rate {lower:g}")
 
-    # ----- drawing ------------------------------------------------------------------------
+    # ----- timeline and recordings --------------------------------------------------------
+    @Slot(int)
+    @guarded()
+    def on_scrubbed(self, index: int) -> None:
+        self.playback.scrub(index)
+        self.scheduler.redraw()  # even the frame on screen is drawn again: its label now says "past"
+
     @Slot()
     @guarded()
-    def open_grid(self) -> None:
-        """The λ grid window; pressed again while it is open, it comes to the front."""
-        if self._grid_is_open():
-            self.grid_window.showNormal()
-            self.grid_window.raise_()
-            self.grid_window.activateWindow()
-            return
-        self.grid_window = GridWindow(self.controls.config(self._base_config()), parent=None)
-        self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.grid_window.show()
+    def go_live(self) -> None:
+        self.playback.go_live()
+        self.scheduler.redraw()  # and now "live"
 
-    def _grid_is_open(self) -> bool:
-        return self.grid_window is not None and shiboken6.isValid(self.grid_window) and self.grid_window.isVisible()
+    def show_recording(self, recording: Recording) -> None:
+        """Replay a recorded run: the worker pauses, the timeline holds the file's frames."""
+        self.playback.play(recording)
+        self.worker.pause()
+        frames = recording.frames
+        self._show_run(recording.run)
+        self._update_titles(frames[-1].primary.lam)
+        for frame in frames:
+            self.metrics.add_frame(frame)
+        self.controls.set_training_enabled(False)
+        self.statusBar().clearMessage()
+        self.status["dataset"].setText(f"replay: {recording.run.dataset_name}, {len(frames)} frames")
+        made = f" on {recording.run.device}" if recording.run.device != NOT_RECORDED else ""
+        self.banner.show_message(f"Replaying a recording ({len(frames)} frames, steps {frames[0].step:,}–"
+                                 f"{frames[-1].step:,}, trained{made}). Drag the timeline to play it back; "
+                                 f"press R to return to live training.")
+
+    @Slot()
+    @guarded()
+    def open_recording_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a recording", "", f"cl-viz recordings (*{SUFFIX})")
+        if path:
+            self.open_recording(path)
+
+    @guarded(fallback=False)
+    def open_recording(self, path: str, *_checked) -> bool:
+        """Replay the file, or say in one message why not; the current run stays as it is."""
+        try:
+            self.show_recording(load_recording(path))
+        except ClVizError as error:
+            QMessageBox.warning(self, "cl-viz: cannot open the recording", str(error))
+            return False
+        return True
+
+    @Slot()
+    @guarded()
+    def save_recording_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run as a recording", f"run{SUFFIX}",
+                                              f"cl-viz recordings (*{SUFFIX})")
+        if path:
+            self.save_recording(path if path.endswith(SUFFIX) else path + SUFFIX)
+
+    def save_recording(self, path: str) -> bool:
+        if self.info is None:
+            self.statusBar().showMessage("Nothing to record yet.", 5000)
+            return False
+        try:
+            save_recording(path, Recording(list(self.playback.timeline), self.info))
+        except ClVizError as error:
+            QMessageBox.warning(self, "cl-viz: cannot save the recording", str(error))
+            return False
+        self.statusBar().showMessage(f"Saved {len(self.playback.timeline)} frames to {path}", 8000)
+        return True
+
+    @Slot()
+    @guarded()
+    def open_export_dialog(self) -> None:
+        if self.info is None or not len(self.playback.timeline):
+            self.statusBar().showMessage("Nothing to export yet.", 5000)
+            return
+        self.scheduler.finish()  # an image of the window shows one whole frame
+        ExportDialog(self, self.playback.timeline, self.info.class_names, self.plots).open()
+
+    # ----- drawing ------------------------------------------------------------------------
+    def _frame_stages(self, frame: Frame) -> list:
+        """How the scheduler draws a frame, one stage per tick: the plots, then the numbers."""
+        partner_bounds = None
+        if frame.comparison is not None and self._axes_link is not None:
+            partner_bounds = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+        stages = [partial(self._draw_plot, self.plot, frame.primary, partner_bounds)]
+        if frame.comparison is not None:
+            stages.append(partial(self._draw_plot, self.comparison_plot, frame.comparison))
+        stages.append(partial(self._draw_panels, frame))
+        return stages
+
+    def _draw_plot(self, plot: FeaturePlot, snapshot: Snapshot, partner_bounds=None) -> None:
+        paint_in_a_later_pass(plot.graphics_view)
+        glide = glide_seconds(self.scheduler.frame_interval) if self.running and self.playback.live else 0.0
+        plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2], glide=glide,
+                        partner_bounds=partner_bounds)
+        plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
+        if self.controls.show_batch.isChecked() and snapshot.batch_features is not None:
+            plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
+
+    def _draw_panels(self, frame: Frame) -> None:
+        playback = self.playback
+        self.timeline_bar.set_length(len(playback.timeline), playback.scrub_index)
+        self.timeline_bar.set_label(frame.step, playback.live, playback.replaying)
+        self.metrics.refresh_numbers()
+        if self.metrics.curves_due():
+            self.scheduler.later(partial(self._draw_graph, graph) for graph in GRAPHS)
+        self._update_status(frame)
+        if not self.presentation_strip.isHidden():
+            self.presentation_strip.show_losses(frame.primary)
+
+    def _draw_graph(self, graph: str) -> None:
+        paint_in_a_later_pass(self.metrics.views[graph])
+        self.metrics.refresh_graph(graph)
+
+    def _update_status(self, frame: Frame) -> None:
+        self.status["step"].setText(f"step {frame.step:,}")
+        self.status["epoch"].setText(f"epoch {frame.primary.epoch:.2f}")
+        if self.running and frame.steps_per_second > 0:
+            self.status["speed"].setText(f"{frame.steps_per_second:.1f} steps/s")
+            self.status["images"].setText(f"{frame.images_per_second:,.0f} images/s")
+        elif not self.running:
+            self.status["speed"].setText("paused")
+            self.status["images"].setText("")
 
     def _update_titles(self, lam: float) -> None:
         self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
@@ -319,8 +467,8 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
     @guarded()
     def on_view_changed(self) -> None:
         view = self._view_state()
-        for plot in (self.plot, self.comparison_plot):
-            plot.set_axis_mode(view["axis_mode"])
+        for plot in self.plot_widgets:
+            plot.axes.set_mode(view["axis_mode"])
             plot.set_batch_visible(view["show_batch"])
             plot.set_decision_regions_visible(view["decision_regions"])
             plot.set_weight_arrows_visible(view["weight_arrows"])
@@ -346,11 +494,11 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         self.on_view_changed()
 
     def _link_axes(self, linked: bool) -> None:
-        linked = linked and not self.comparison_plot.isHidden()
-        self.plot.link_axes(self.comparison_plot if linked else None, lead=True)
-        self.comparison_plot.link_axes(self.plot if linked else None, lead=False)
-        if linked:
-            self.comparison_plot.match_partner_range()
+        if self._axes_link is not None:
+            self._axes_link.unlink()
+            self._axes_link = None
+        if linked and not self.comparison_plot.isHidden():
+            self._axes_link = AxesLink(self.plot_widgets)
 
     # ----- lifecycle ----------------------------------------------------------------------
     def _restore_geometry(self) -> None:
@@ -362,14 +510,14 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
             self.splitter.restoreState(splitter)
 
     def save_settings(self) -> None:
-        save_setup(self.settings, self.controls.config(self._base_config()), self.controls.compare.isChecked())
+        save_setup(self.settings, self.controls.config(self.base_config), self.controls.compare.isChecked())
         save_view(self.settings, self._view_state())
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
 
     def shutdown(self) -> bool:
-        self.draw_timer.stop()
+        self.scheduler.stop()
         return self.worker_thread.shutdown()
 
     @guarded()
@@ -377,7 +525,7 @@ class MainWindow(DrawingMixin, RecordingsMixin, PresentationMixin, QMainWindow):
         try:
             for export in self.findChildren(ExportDialog):
                 export.cancel_export()
-            if self._grid_is_open():
+            if self.grid_is_open():
                 self.grid_window.close()
             self.save_settings()
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,15 @@ SHORTCUTS_TEXT = """<table>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr></table>"""
 
 
-def build_menus(window: MainWindow) -> None:
+@dataclass(frozen=True)
+class Menus:
+    """What the window needs back from its menu bar."""
+
+    presentation: QAction
+    lessons: QMenu
+
+
+def build_menus(window: MainWindow) -> Menus:
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     _add(window, file_menu, "&Open recording…", window.open_recording_dialog, "Ctrl+O")
@@ -40,13 +49,13 @@ def build_menus(window: MainWindow) -> None:
     _add(window, file_menu, "&Quit", window.close, "Ctrl+Q")
 
     view_menu = bar.addMenu("&View")
-    window.presentation_action = _add(window, view_menu, "&Presentation mode", window.toggle_presentation, "F5")
-    window.presentation_action.setCheckable(True)
+    presentation = _add(window, view_menu, "&Presentation mode", window.toggle_presentation, "F5")
+    presentation.setCheckable(True)
     _add(window, view_menu, "&Full screen", window.toggle_fullscreen, "F11")
     _add(window, view_menu, "λ &grid (Fig. 3)…", window.open_grid, "Ctrl+G")
 
-    window.lessons_menu = bar.addMenu("&Lessons")
-    fill_lessons(window.lessons_menu, window.apply_preset)
+    lessons = bar.addMenu("&Lessons")
+    fill_lessons(lessons, window.apply_preset)
 
     help_menu = bar.addMenu("&Help")
     examples = help_menu.addMenu("&Examples (recorded runs)")
@@ -57,6 +66,7 @@ def build_menus(window: MainWindow) -> None:
     examples.setEnabled(bool(examples.actions()))
     _add(window, help_menu, "&Keyboard shortcuts", partial(_show_shortcuts, window))
     _add(window, help_menu, "&About cl-viz", partial(_show_about, window))
+    return Menus(presentation, lessons)
 
 
 def fill_lessons(menu: QMenu, apply: Callable[[Preset], None]) -> None:

@@ -11,7 +11,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from cl_viz.core.history import BoundedHistory
-from cl_viz.core.runner import Frame
+from cl_viz.qt.common.pyqtgraph_private import apply_auto_range_now
+from cl_viz.core.frames import Frame
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.plot.lean_axis import lean_axes
 from cl_viz.qt.plot.items import GridItem
@@ -147,7 +148,7 @@ class MetricsPanel:
                 ok = np.isfinite(values) & ((values > 0) if graph == "loss" else True)
                 curve.setData(steps[ok], values[ok])
         # the new range now: pyqtgraph would apply it inside the next paint and then paint again
-        self.plots[graph].getViewBox().prepareForPaint()
+        apply_auto_range_now(self.plots[graph].getViewBox())
 
     def _update_numbers(self, run: str, history: BoundedHistory) -> None:
         for label, key, fmt in ROWS:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QMainWindow, QPushButton, QWidget
 
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.sliders import ValueSlider
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.common.guard import guarded
 
 MARKER_SCALE = 1.8
@@ -75,42 +78,38 @@ class PresentationStrip(QWidget):
         self.theme_changed.emit(self.theme.currentData())
 
 
-class PresentationMixin:
-    """Mixed into MainWindow: entering and leaving presentation mode."""
+class PresentationMode:
+    """Full screen, big type and markers, a high-contrast theme, only the plots and the strip.
 
-    @Slot(float)
-    @guarded()
-    def on_strip_lambda(self, value: float) -> None:
-        self.controls.lam.set_value(value)
-        self.on_live_changed({"lam": value})
+    It owns what it changes (the application font's normal size, which widgets it hid) and gives it
+    all back when left."""
 
-    @Slot()
-    @guarded()
-    def toggle_presentation(self) -> None:
-        """Full screen, big type and markers, only the plots and a compact strip (F5 again to leave)."""
-        presenting = self.presentation_strip.isHidden()
-        self.presentation_strip.setVisible(presenting)
-        self.splitter.widget(1).setVisible(not presenting)  # the control panel
-        self.metrics.graphs.setVisible(not presenting)
-        self.timeline_bar.setVisible(not presenting)
-        self.statusBar().setVisible(not presenting)
-        self.menuBar().setVisible(not presenting)
+    def __init__(self, window: QMainWindow, strip: PresentationStrip, plots: Sequence[FeaturePlot],
+                 hidden: Sequence[QWidget]) -> None:
+        self._window, self._strip, self._plots, self._hidden = window, strip, tuple(plots), tuple(hidden)
+        self._normal_font_size: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return not self._strip.isHidden()
+
+    def toggle(self) -> bool:
+        """Enter or leave; True when now presenting."""
+        presenting = not self.active
+        self._strip.setVisible(presenting)
+        for widget in self._hidden:
+            widget.setVisible(not presenting)
         font = QApplication.font()
-        base = self._normal_font_size = getattr(self, "_normal_font_size", font.pointSizeF())
-        font.setPointSizeF(base * FONT_SCALE if presenting else base)
+        if self._normal_font_size is None:
+            self._normal_font_size = font.pointSizeF()
+        font.setPointSizeF(self._normal_font_size * (FONT_SCALE if presenting else 1.0))
         QApplication.setFont(font)
-        for plot in (self.plot, self.comparison_plot):
+        for plot in self._plots:
             plot.set_marker_scale(MARKER_SCALE if presenting else 1.0)
-        self.set_theme(self.presentation_strip.theme.currentData() if presenting else "light")
-        self.presentation_strip.set_lambda(self.controls.lam.value())
-        if self.latest is not None:
-            self.presentation_strip.show_losses(self.latest.primary)
-        self.presentation_action.setChecked(presenting)
-        self.showFullScreen() if presenting else self.showNormal()
+        self.set_theme(self._strip.theme.currentData() if presenting else "light")
+        self._window.showFullScreen() if presenting else self._window.showNormal()
+        return presenting
 
-    @Slot(str)
-    @guarded()
     def set_theme(self, name: str) -> None:
-        for plot in (self.plot, self.comparison_plot):
+        for plot in self._plots:
             plot.set_theme(name)
-

@@ -7,30 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from cl_viz.command import run_reporting_errors
+from cl_viz.cli.errors import run_reporting_errors
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
-from cl_viz.core.grid import GRID_LR
-from cl_viz.progress import Progress
+from cl_viz.cli.progress import Progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-
-
-def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, metavar="FILE.png", help="image to write (.png, .jpg, .bmp)")
-    parser.add_argument("--lambdas", nargs="+", metavar="λ", default=["0", "1e-4", "1e-3", "1e-2", "1e-1"],
-                        help="one network per λ (default: 0 1e-4 1e-3 1e-2 1e-1, as in the paper's Fig. 3)")
-    parser.add_argument("--steps", type=int, default=1000, help="optimizer steps for every network (default: 1000)")
-    parser.add_argument("--dataset", default="auto", help="auto, mnist, fashion-mnist, kmnist or digits (default: auto)")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
-    parser.add_argument("--model", default="tiny", help="lenet++, seed or tiny (default: tiny)")
-    parser.add_argument("--alpha", type=float, default=0.5, help="center learning rate α (default: 0.5)")
-    parser.add_argument("--lr", type=float, default=GRID_LR,
-                        help=f"learning rate (default: {GRID_LR}; λ = 0.1 diverges at 0.05 on digits)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
-    parser.add_argument("--size", default="1500x900", metavar="WxH", help="image size in pixels (default: 1500x900)")
 
 
 def run_figure(args: argparse.Namespace) -> int:
@@ -38,7 +21,7 @@ def run_figure(args: argparse.Namespace) -> int:
 
 
 def _figure(args: argparse.Namespace) -> int:
-    from cl_viz.core.grid import parse_lambdas
+    from cl_viz.core.lambdas import parse_lambdas
 
     out = Path(args.out)
     if out.suffix.lower() not in IMAGE_SUFFIXES:

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from cl_viz import __version__
-from cl_viz.command import run_reporting_errors
+from cl_viz.cli.arguments import DEFAULT_STEPS, TRAIN_DEFAULTS
+from cl_viz.cli.errors import run_reporting_errors
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
@@ -27,9 +28,8 @@ from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
 from cl_viz.core.timeline import Timeline
-from cl_viz.progress import Progress, number
+from cl_viz.cli.progress import Progress, number
 
-DEFAULT_STEPS = 1000
 RECORD_CAPACITY = 600
 
 
@@ -40,13 +40,14 @@ def run_train(args: argparse.Namespace) -> int:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.bias and args.no_bias:
         raise ClVizError("--bias and --no-bias contradict each other")
-    lam = 0.0 if args.loss == "softmax" else (0.01 if args.lam is None else args.lam)
+    lam = 0.0 if args.loss == "softmax" else (TRAIN_DEFAULTS.lam if args.lam is None else args.lam)
     if args.loss == "softmax" and args.lam:
         raise ClVizError("--loss softmax means λ = 0; drop --lambda or use --loss center")
     return TrainConfig(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model, feat_dim=args.feat_dim,
         bias=True if args.bias else (False if args.no_bias else None),
-        lam=lam, alpha=0.5 if args.alpha is None else args.alpha, lr=0.01 if args.lr is None else args.lr,
+        lam=lam, alpha=TRAIN_DEFAULTS.alpha if args.alpha is None else args.alpha,
+        lr=TRAIN_DEFAULTS.lr if args.lr is None else args.lr,
         optimizer=args.optimizer, center_update=args.center_update, batch_size=args.batch_size,
         seed=args.seed, device=args.device, probe_size=args.probe_size,
     ).validated()
@@ -172,11 +173,7 @@ class Recorder:
             self.timeline.append(frame)
 
     def save(self):
-        dataset = self.session.dataset
-        probe_images = dataset.test_images[self.session.probe_indices].numpy()
-        recording = Recording(list(self.timeline), tuple(dataset.class_names), self.session.config.to_dict(),
-                              dataset.name, probe_images)
-        return save_recording(self.path, recording)
+        return save_recording(self.path, Recording(list(self.timeline), self.run.info))
 
 
 def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig:

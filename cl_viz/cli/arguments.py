@@ -1,0 +1,134 @@
+"""Every flag of `cl-viz` and its commands, in one place, with choices and defaults from the core.
+
+Importing this module (as `cl-viz --help` does) must not import torch: the names and defaults come
+from torch-free modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cl_viz import __version__
+from cl_viz.core.config import APP_DEFAULTS, CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR
+
+TRAIN_DEFAULTS = TrainConfig()
+DEFAULT_STEPS = 1000
+RECORD_EVERY = 5
+EVAL_EVERY = 100
+FIGURE_SIZE = "1500x900"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input gets one clear line on stderr and exit status 2, no usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="cl-viz", description="Watch center loss shape 2-D deep features, live.")
+    parser.add_argument("--version", action="version", version=f"cl-viz {__version__}")
+    add_gui_arguments(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_train_arguments(commands.add_parser(
+        "train", help="train headless and write metrics, features and a checkpoint",
+        description="Train without a window; write DIR/metrics.json, DIR/features.npz and DIR/checkpoint.pt."))
+    add_figure_arguments(commands.add_parser(
+        "figure", help="render the λ grid (the paper's Fig. 3) to an image, headless",
+        description="Train one network per λ from the same start on the same batches, then draw them side by "
+                    "side on one scale with the app's plots."))
+    add_replay_arguments(commands.add_parser(
+        "replay", help="open a recorded run (.clviz) in the app",
+        description="Play back a run recorded by `cl-viz train --record` or File > Save."))
+    return parser
+
+
+def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("app (no COMMAND)")
+    group.add_argument("--dataset", choices=DATASETS, help="dataset to preselect (default: MNIST if cached, else digits)")
+    group.add_argument("--data-dir", metavar="DIR", help="folder of IDX files to use as the dataset")
+    group.add_argument("--model", choices=MODELS, help="network to preselect")
+    group.add_argument("--lambda", dest="lam", type=float, metavar="λ", help="center-loss weight λ")
+    group.add_argument("--alpha", type=float, metavar="α", help="center learning rate α in [0, 1]")
+    group.add_argument("--lr", type=float, help=f"learning rate of the network (default: {APP_DEFAULTS.lr:g})")
+    group.add_argument("--device", choices=DEVICES, help="training device")
+    group.add_argument("--seed", type=int, help="random seed (weights and batch order)")
+    group.add_argument("--compare", action="store_true", help="train a softmax-only run beside it")
+    group.add_argument("--autostart", action="store_true", help="start training at once")
+    group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = TRAIN_DEFAULTS
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
+                      help="auto: MNIST if cached, else the built-in digits (default: auto)")
+    data.add_argument("--data-dir", metavar="DIR", help="folder of IDX files (train-images-idx3-ubyte[.gz], ...)")
+    data.add_argument("--probe-size", type=int, metavar="N",
+                      help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=MODELS, default=defaults.model, help=f"network (default: {defaults.model})")
+    model.add_argument("--feat-dim", type=int, default=defaults.feat_dim, choices=(2, 3),
+                       help=f"feature dimension (default: {defaults.feat_dim})")
+    model.add_argument("--no-bias", action="store_true", help="classifier without bias (lenet++ and tiny default)")
+    model.add_argument("--bias", action="store_true", help="classifier with bias (seed default)")
+    loss = parser.add_argument_group("loss (paper units: L = L_S + λ·L_C)")
+    loss.add_argument("--loss", choices=("softmax", "center"), default="center",
+                      help="softmax: λ = 0 (centers still tracked); center: joint supervision (default)")
+    loss.add_argument("--lambda", dest="lam", type=float, metavar="λ",
+                      help=f"center-loss weight (default: {defaults.lam:g})")
+    loss.add_argument("--alpha", type=float, metavar="α",
+                      help=f"center learning rate in [0, 1] (default: {defaults.alpha:g})")
+    loss.add_argument("--center-update", choices=CENTER_UPDATES, default=defaults.center_update,
+                      help="paper: Eq. 4; sgd: centers as parameters with SGD at rate α (default: paper)")
+    optim = parser.add_argument_group("optimisation")
+    optim.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
+                       help="sgd (momentum 0.9, weight decay 5e-4) or adam (default: sgd)")
+    optim.add_argument("--lr", type=float, help=f"learning rate (default: {defaults.lr:g})")
+    optim.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                       help=f"mini-batch size m (default: {defaults.batch_size})")
+    length = optim.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help=f"optimizer steps (default: {DEFAULT_STEPS})")
+    length.add_argument("--epochs", type=float, help="passes over the training split")
+    optim.add_argument("--seed", type=int, default=defaults.seed, help=f"random seed (default: {defaults.seed})")
+    optim.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: cuda, then mps, then cpu")
+    run = parser.add_argument_group("run")
+    run.add_argument("--eval-every", type=int, default=EVAL_EVERY, metavar="N",
+                     help=f"embed the probe set and record metrics every N steps (default: {EVAL_EVERY})")
+    run.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint.pt")
+    run.add_argument("--compare", action="store_true",
+                     help="also train a softmax-only twin (λ = 0) in lockstep; recorded beside the run")
+    run.add_argument("--record", metavar="FILE.clviz", help="also record the run for `cl-viz replay`")
+    run.add_argument("--record-every", type=int, default=RECORD_EVERY, metavar="N",
+                     help=f"record a frame every N steps (default: {RECORD_EVERY}; at most 600 frames are kept, "
+                          f"evenly thinned)")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: cl-viz-runs/<dataset>-<loss>-<time>)")
+
+
+def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
+    lambdas = [f"{lam:g}" for lam in DEFAULT_LAMBDAS]
+    parser.add_argument("--out", required=True, metavar="FILE.png", help="image to write (.png, .jpg, .bmp)")
+    parser.add_argument("--lambdas", nargs="+", metavar="λ", default=lambdas,
+                        help=f"one network per λ (default: {' '.join(lambdas)}, as in the paper's Fig. 3)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                        help=f"optimizer steps for every network (default: {DEFAULT_STEPS})")
+    parser.add_argument("--dataset", choices=DATASETS, default="auto", help="dataset (default: auto)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
+    parser.add_argument("--model", choices=MODELS, default=TRAIN_DEFAULTS.model,
+                        help=f"network (default: {TRAIN_DEFAULTS.model})")
+    parser.add_argument("--alpha", type=float, default=TRAIN_DEFAULTS.alpha,
+                        help=f"center learning rate α (default: {TRAIN_DEFAULTS.alpha:g})")
+    parser.add_argument("--lr", type=float, default=GRID_LR,
+                        help=f"learning rate (default: {GRID_LR}; λ = 0.1 diverges at 0.05 on digits)")
+    parser.add_argument("--seed", type=int, default=TRAIN_DEFAULTS.seed, help="random seed (default: 0)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (default: auto)")
+    parser.add_argument("--size", default=FIGURE_SIZE, metavar="WxH",
+                        help=f"image size in pixels (default: {FIGURE_SIZE})")
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", metavar="FILE.clviz", help="the recording")
+    source.add_argument("--example", metavar="NAME", help="one of the recordings shipped with cl-viz")
+    parser.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
