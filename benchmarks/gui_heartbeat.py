@@ -98,7 +98,8 @@ def main() -> None:
     total = args.rounds * args.seconds
     print(f"window {args.size}, compare={not args.single}, model {args.model}, {threads} training thread(s), "
           f"load {os.getloadavg()[0]:.1f}, {args.rounds} rounds of {args.seconds:g} s")
-    print("| GUI | beats | frames drawn/s | median gap ms | 99% ms | worst ms | worst GUI CPU in a gap ms | gaps > 50 ms |")
+    print("| GUI | beats | frames drawn/s | median gap ms | 99% ms | worst ms | worst GUI CPU in a gap ms "
+          "| gaps > 50 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print(_row("drawing every frame", *results[True], total))
     print(_row("draw timer stopped (baseline)", *results[False], total))

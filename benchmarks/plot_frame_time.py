@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6 import QtWidgets
 
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.palette import class_colors
+from cl_viz.qt.plot.theme import class_colors
 
 SIZE = (900, 700)
 N_CLASSES = 10

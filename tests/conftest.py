@@ -2,6 +2,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -65,3 +69,79 @@ def nothing_left_behind(request, monkeypatch):
         watch.clean_up()
     problems = [f"caught by a guard: {entry}" for entry in caught] + leaks
     assert not problems, "this test left something behind:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The app's remembered settings, in a file of this test's own."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def open_window(qtbot, settings, small_config):
+    """Open main windows (one training thread each, the step-0 frame drawn); all closed at the end."""
+    from cl_viz.qt.window.main_window import MainWindow
+    from cl_viz.qt.worker import TrainingWorker, WorkerThread
+
+    windows = []
+
+    def open_(config=small_config, compare=False, **kwargs):
+        worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
+        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
+            window = MainWindow(settings, config, compare, worker_thread=worker_thread, **kwargs)
+            qtbot.addWidget(window)
+            window.show()
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+        assert not window.worker_thread.thread.isRunning()
+
+
+@pytest.fixture
+def decode_mp4():
+    """ffmpeg's stream description and the RGB frames of an MP4 (imageio's ffmpeg reader leaks its pipes)."""
+    import imageio_ffmpeg
+
+    def decode(path, width: int, height: int) -> tuple[str, np.ndarray]:
+        decoded = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path), "-f",
+                                  "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
+        assert len(decoded.stdout) % (width * height * 3) == 0
+        return decoded.stderr.decode(), np.frombuffer(decoded.stdout, np.uint8).reshape(-1, height, width, 3)
+
+    return decode
+
+
+# ----- tiny file systems for tests of full and read-only disks (skipped where mounting is not allowed) -----
+def _mounted(folder, options):
+    folder.mkdir()
+    if getattr(os, "geteuid", lambda: 1)() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
+                            text=True, timeout=30)
+    if result.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    return folder
+
+
+def _unmount(folder):
+    subprocess.run(["umount", str(folder)], check=True, timeout=30)
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path):
+    """A 64 KiB file system: full after the first few writes."""
+    folder = _mounted(tmp_path / "tiny", "size=64k")
+    yield folder
+    _unmount(folder)
+
+
+@pytest.fixture
+def read_only_tmpfs(tmp_path):
+    folder = _mounted(tmp_path / "read-only", "ro,size=64k")
+    yield folder
+    _unmount(folder)

@@ -9,8 +9,9 @@ import pkgutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 import cl_viz.core
 
@@ -47,7 +48,8 @@ def test_importing_the_whole_core_loads_no_qt():
 def test_plain_data_modules_load_no_torch():
     modules = torch_free_modules()
     assert "cl_viz.core.recording" in modules and "cl_viz.core.frames" in modules
-    assert run_python(f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n{loaded(TORCH)}") == "[]"
+    code = f"import importlib, sys\nfor m in {modules!r}: importlib.import_module(m)\n{loaded(TORCH)}"
+    assert run_python(code) == "[]"
 
 
 def test_help_of_every_command_loads_no_torch():

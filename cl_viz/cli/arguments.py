@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("app (no COMMAND)")
-    group.add_argument("--dataset", choices=DATASETS, help="dataset to preselect (default: MNIST if cached, else digits)")
+    group.add_argument("--dataset", choices=DATASETS,
+                       help="dataset to preselect (default: MNIST if cached, else digits)")
     group.add_argument("--data-dir", metavar="DIR", help="folder of IDX files to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
     group.add_argument("--lambda", dest="lam", type=float, metavar="λ", help="center-loss weight λ")

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from cl_viz.cli.errors import run_reporting_errors
+from cl_viz.cli.progress import Progress
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
-from cl_viz.cli.progress import Progress
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 

@@ -17,18 +17,18 @@ import numpy as np
 from cl_viz import __version__
 from cl_viz.cli.arguments import DEFAULT_STEPS, TRAIN_DEFAULTS
 from cl_viz.cli.errors import run_reporting_errors
+from cl_viz.cli.progress import Progress, number
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders, write_atomically
-from cl_viz.core.session import TrainingSession
-from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
+from cl_viz.core.session import TrainingSession
+from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
-from cl_viz.cli.progress import Progress, number
 
 RECORD_CAPACITY = 600
 

@@ -31,7 +31,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise ClVizError(f"checkpoint {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch.load raises many types on foreign bytes; all mean "not ours"
+    except Exception as error:  # noqa: BLE001 (torch.load raises many types on foreign bytes; all mean "not ours")
         raise ClVizError(f"{path} is not a cl-viz checkpoint (it could not be read: {first_line(error)})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ClVizError(f"{path} is not a cl-viz checkpoint")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from cl_viz.core.errors import ClVizError
 
-DATASETS = ("auto", "mnist", "fashion-mnist", "kmnist", "digits")
+DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "digits")  # datasets by name; a data folder is "idx"
+DATASETS = ("auto", *DATASET_NAMES)
 MODELS = ("lenet++", "seed", "tiny")
 OPTIMIZERS = ("sgd", "adam")
 CENTER_UPDATES = ("paper", "sgd")

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cl_viz.core.config import DATASET_NAMES
 from cl_viz.core.digits import digits_split, load_digit_arrays
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx
 
-DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "digits")
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 IDX_FILES = (

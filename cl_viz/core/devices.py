@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from cl_viz.core.config import DEVICES
 from cl_viz.core.errors import ClVizError
 
 
@@ -18,9 +19,10 @@ def resolve_device(requested: str = "auto") -> torch.device:
     if requested == "cuda" and not torch.cuda.is_available():
         raise ClVizError("device 'cuda' was requested but no CUDA GPU is available; use --device auto or cpu")
     if requested == "mps" and not _mps_available():
-        raise ClVizError("device 'mps' was requested but Apple's Metal backend is not available; use --device auto or cpu")
+        raise ClVizError("device 'mps' was requested but Apple's Metal backend is not available; "
+                         "use --device auto or cpu")
     if requested not in ("cpu", "cuda", "mps"):
-        raise ClVizError(f"unknown device {requested!r}; choose one of: auto, cpu, cuda, mps")
+        raise ClVizError(f"unknown device {requested!r}; choose one of: {', '.join(DEVICES)}")
     return torch.device(requested)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-CENTER_UPDATES = ("paper", "sgd")
+from cl_viz.core.config import CENTER_UPDATES
 
 
 class CenterLoss(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-MODEL_NAMES = ("lenet++", "seed", "tiny")
+from cl_viz.core.config import MODELS
 
 
 class FeatureNet(nn.Module):
@@ -71,7 +71,7 @@ def default_bias(name: str) -> bool:
 def build_model(name: str, feat_dim: int = 2, num_classes: int = 10, bias: bool | None = None,
                 relu_features: bool = False) -> FeatureNet:
     if name not in _TRUNKS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     trunk, trunk_out = _TRUNKS[name]()
     use_bias = default_bias(name) if bias is None else bias
     return FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features)

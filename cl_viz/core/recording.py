@@ -22,8 +22,8 @@ from cl_viz import __version__
 from cl_viz.core.config import APP_DEFAULTS
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, write_atomically
-from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
+from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot, frozen
 
 FORMAT = "cl-viz-recording"

@@ -5,14 +5,12 @@ from __future__ import annotations
 import copy
 from threading import Event
 
-import numpy as np
-
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.frames import Frame, RunInfo
 from cl_viz.core.session import TrainingSession
-from cl_viz.core.snapshot import Snapshot, frozen
+from cl_viz.core.snapshot import frozen
 
 
 def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[float, ...] = ()) -> RunInfo:

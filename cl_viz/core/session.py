@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
-from cl_viz.core.errors import Cancelled
 from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
 from cl_viz.core.devices import resolve_device
+from cl_viz.core.errors import Cancelled
 from cl_viz.core.losses import CenterLoss
 from cl_viz.core.metrics import feature_metrics
 from cl_viz.core.models import build_model

@@ -206,7 +206,7 @@ class TrainingWorker(QObject):
             pass
         except ClVizError as error:
             self._fail(str(error))
-        except Exception as error:  # keep the app alive; the traceback goes to the terminal
+        except Exception as error:  # noqa: BLE001 (keep the app alive; the traceback goes to the terminal)
             if _out_of_memory(error):
                 self._fail("The GPU ran out of memory. Lower the batch size or the probe size, or train on the CPU.")
                 return

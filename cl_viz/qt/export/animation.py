@@ -1,10 +1,4 @@
-"""Export the current view (PNG, SVG) and a range of recorded frames (GIF, MP4). No dialogs here.
-
-Still images: a FeaturePlot or any pg graphics item goes through pyqtgraph's ImageExporter (PNG);
-SVG is drawn by Qt's own QSvgGenerator (SVG 1.1, with clip paths), because pyqtgraph 0.14's
-SVGExporter fails on the closed paths ("… Z") that Qt 6.10+ writes (pyqtgraph issue #3495).
-SpriteCloudItem paints its points as vector circles on an SVG device. Any other widget (the main
-window) is grabbed (PNG) or rendered onto the SVG generator.
+"""Export a range of recorded frames as an animation (GIF, MP4). No dialogs here.
 
 Animations are drawn by the app's own FeaturePlot in an offscreen widget, one frame at a time, on
 the GUI thread. The axes stay fixed on the union of every frame's robust bounds (the same bounds
@@ -20,19 +14,18 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph.exporters
 from PIL import Image
-from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import Frame
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.export.images import check_folder, export_format
 from cl_viz.qt.plot.axes import AXIS_MODES, AxesLink
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import snapshot_bounds, union_bounds
-from cl_viz.qt.plot.style import THEMES
+from cl_viz.qt.plot.theme import THEMES
 
-IMAGE_FORMATS = ("png", "svg")
 ANIMATION_FORMATS = ("gif", "mp4")
 PLOT_SIZE = (600, 560)  # default pixels of one plot in an animation; a comparison puts two side by side
 SIZE_LIMITS = ((160, 3840), (120, 2160))
@@ -41,77 +34,6 @@ MP4_CRF = "18"  # libx264 quality: visually lossless for flat plot graphics
 FOLLOW_FRACTION = 0.5  # recorded frames lie far apart: "follow" glides faster than the live view (0.2)
 
 Progress = Callable[[int, int], bool]
-
-
-def export_format(path: str | os.PathLike, allowed: Sequence[str] = IMAGE_FORMATS + ANIMATION_FORMATS) -> str:
-    """The format a file name asks for ("png", "svg", "gif" or "mp4"); ClVizError for any other."""
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in allowed:
-        raise ClVizError(f"cannot export {Path(path).name!r}: the file name must end in "
-                         f"{', '.join('.' + name for name in allowed)}")
-    return suffix
-
-
-# ----- still images ---------------------------------------------------------------------------
-
-
-def export_image(target: FeaturePlot | QtWidgets.QGraphicsItem | QtWidgets.QWidget, path) -> Path:
-    """Write the current view of a plot (or of any widget, e.g. the main window) as PNG or SVG."""
-    path = Path(path)
-    kind = export_format(path, IMAGE_FORMATS)
-    _check_folder(path)
-    item = target.plot_item if isinstance(target, FeaturePlot) else target
-    if isinstance(item, QtWidgets.QGraphicsItem):
-        if kind == "png":
-            written = pyqtgraph.exporters.ImageExporter(item).export(str(path))
-        else:
-            written = _write_item_svg(item, path)
-    elif isinstance(item, QtWidgets.QWidget):
-        written = item.grab().save(str(path)) if kind == "png" else _write_widget_svg(item, path)
-    else:
-        raise TypeError(f"cannot export a {type(target).__name__}")
-    if not written:
-        raise ClVizError(f"could not write {path}")
-    return path
-
-
-def _write_item_svg(item: QtWidgets.QGraphicsItem, path: Path) -> bool:
-    source = item.sceneBoundingRect()
-    target = QtCore.QRectF(0, 0, source.width(), source.height())
-    background = item.scene().views()[0].backgroundBrush().color()
-
-    def draw(painter: QtGui.QPainter) -> None:
-        painter.fillRect(target, background)
-        item.scene().render(painter, target, source)
-
-    return _write_svg(path, target.size().toSize(), draw)
-
-
-def _write_widget_svg(widget: QtWidgets.QWidget, path: Path) -> bool:
-    return _write_svg(path, widget.size(), lambda painter: widget.render(painter, QtCore.QPoint()))
-
-
-def _write_svg(path: Path, size: QtCore.QSize, draw: Callable[[QtGui.QPainter], None]) -> bool:
-    generator = QtSvg.QSvgGenerator(QtSvg.QSvgGenerator.SvgVersion.Svg11)
-    generator.setFileName(str(path))
-    generator.setSize(size)
-    generator.setViewBox(QtCore.QRect(QtCore.QPoint(0, 0), size))
-    # axis labels are recorded QPictures, replayed at the device resolution: match the screen's
-    generator.setResolution(round(QtGui.QGuiApplication.primaryScreen().logicalDotsPerInchX()))
-    generator.setTitle("cl-viz")
-    painter = QtGui.QPainter()
-    if not painter.begin(generator):
-        return False
-    try:
-        draw(painter)
-    finally:
-        painter.end()
-    return path.is_file()
-
-
-def _check_folder(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise ClVizError(f"cannot export to {path}: the folder {path.parent} does not exist")
 
 
 # ----- animation frames -----------------------------------------------------------------------
@@ -278,7 +200,7 @@ def export_animation(frames: Sequence[Frame], class_names: Sequence[str], path, 
     """
     path = Path(path)
     kind = export_format(path, ANIMATION_FORMATS)
-    _check_folder(path)
+    check_folder(path)
     if not FPS_LIMITS[0] <= fps <= FPS_LIMITS[1]:
         raise ClVizError(f"frames per second must be {FPS_LIMITS[0]}–{FPS_LIMITS[1]}, got {fps:g}")
     frames = list(frames)

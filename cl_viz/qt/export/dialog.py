@@ -7,16 +7,33 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QProgressDialog, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressDialog,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import Frame
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export.animation import (ANIMATION_FORMATS, FPS_LIMITS, SIZE_LIMITS, animation_size, export_animation,
-                              export_image)
-from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.export.animation import (
+    ANIMATION_FORMATS,
+    FPS_LIMITS,
+    SIZE_LIMITS,
+    animation_size,
+    export_animation,
+)
+from cl_viz.qt.export.images import export_image
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 
 FORMATS = {  # combo text, file-dialog filter
     "png": ("Current view as PNG image", "PNG image (*.png)"),

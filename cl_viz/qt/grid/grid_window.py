@@ -8,15 +8,13 @@ from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMainWindow, QPushButt
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.frames import GridFrame
+from cl_viz.core.frames import GridFrame, RunInfo
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, parse_lambdas
-from cl_viz.core.frames import RunInfo
 from cl_viz.qt.common.banner import Banner
-from cl_viz.qt.grid.grid_view import LambdaGridView
-from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, lambda_grid_run
 from cl_viz.qt.common.guard import guarded
-
-DRAW_INTERVAL_MS = 33
+from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.plot.glide import DRAW_INTERVAL_MS
+from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, lambda_grid_run
 
 
 class GridWindow(QMainWindow):

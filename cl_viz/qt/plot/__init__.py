@@ -1,1 +1,1 @@
-"""The feature plot and everything drawn on it: points, centers and trails, axes, themes, inspection, decision regions."""
+"""The feature plot and everything drawn on it: points, centers, trails, axes, themes, inspection, regions."""

@@ -1,17 +1,17 @@
 """FeaturePlot: the live 2-D deep features of a probe set, the class centers and their trails.
 
 GUI thread only. A timer calls `show_frame` with the latest snapshot (~30 fps), so a frame must
-cost a few milliseconds even at 60,000 points. `pg.ScatterPlotItem.setData` spends ~45 ms (10k)
-to ~340 ms (60k) per call in per-point Python work, so the points are drawn by `SpriteCloudItem`:
-one pre-rendered sprite per class in a small atlas, and one `QPainter.drawPixmapFragments` call
-whose fragment table is a numpy array (the technique ScatterPlotItem uses in its own paint).
-A frame only gathers the finite rows into draw order; paint maps them to device pixels in numpy.
-Non-finite rows and unknown labels are dropped before anything reaches Qt.
-See benchmarks/plot_frame_time.py for the measured frame times.
+cost a few milliseconds even at 60,000 points. `pg.ScatterPlotItem.setData` spends most of a
+frame in per-point Python work (see the README's Drawing table, from benchmarks/plot_frame_time.py),
+so the points are drawn by `SpriteCloudItem`: one pre-rendered sprite per class in a small atlas,
+and one `QPainter.drawPixmapFragments` call whose fragment table is a numpy array (the technique
+ScatterPlotItem uses in its own paint). A frame only gathers the finite rows into draw order; paint
+maps them to device pixels in numpy. Non-finite rows and unknown labels are dropped before anything
+reaches Qt.
 
-This module holds the widget; its axis modes and linked axes live in plot_axes, the numpy helpers
-in plot_geometry, the glides between frames in plot_glide, the themes, sizes and painting helpers in
-plot_style, and the graphics items in plot_sprites, plot_trails and plot_items.
+This module holds the widget; its axes live in axes (PlotAxes, AxesLink), the numpy helpers in
+geometry, the glides between frames in glide, colours, sizes and painting helpers in theme, and the
+graphics items in sprites, trails and items.
 """
 
 from __future__ import annotations
@@ -24,18 +24,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt.plot.regions import DecisionRegions
-from cl_viz.qt.plot.inspector import PlotInspector
-from cl_viz.qt.plot.lean_axis import lean_axes
-from cl_viz.qt.plot.palette import class_colors
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
 from cl_viz.qt.plot.axes import PlotAxes
 from cl_viz.qt.plot.geometry import clean_centers, clean_points, robust_bounds
 from cl_viz.qt.plot.glide import Glide
+from cl_viz.qt.plot.inspector import PlotInspector
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
+from cl_viz.qt.plot.lean_axis import lean_axes
+from cl_viz.qt.plot.regions import DecisionRegions
 from cl_viz.qt.plot.sprites import SpriteCloudItem
-from cl_viz.qt.plot.style import SIZES, THEMES, Theme, qcolor
+from cl_viz.qt.plot.theme import SIZES, THEMES, Theme, class_colors, qcolor
 
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 
@@ -185,7 +184,7 @@ class FeaturePlot(QtWidgets.QWidget):
         With `glide` > 0 the points and centers move there over that many seconds, from where they
         are shown now, as `animate` is called; otherwise at once. The view range (follow mode)
         takes its step at once either way. A leading linked plot follows its partner's data too:
-        `partner_bounds` (see plot_geometry.snapshot_bounds) when the partner's frame of the same
+        `partner_bounds` (see geometry.snapshot_bounds) when the partner's frame of the same
         step is drawn after this one, else what the partner shows.
         """
         ctr = np.asarray(centers)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DRAW_INTERVAL_MS = 33  # every window draws at ~30 fps: a new frame's stages, or a step of its glides
+
 
 @dataclass
 class Glide:

@@ -22,11 +22,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.qt.plot.regions import Throttle
-from cl_viz.qt.plot.geometry import map_to_device, pixel_size
-from cl_viz.qt.plot.style import THEMES
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import legend_rows
+from cl_viz.qt.plot.geometry import map_to_device, pixel_size
+from cl_viz.qt.plot.regions import Throttle
+from cl_viz.qt.plot.theme import THEMES
 
 if TYPE_CHECKING:
     from cl_viz.core.snapshot import Snapshot

@@ -9,11 +9,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from cl_viz.qt.plot.geometry import map_to_device, pixel_size
-from cl_viz.qt.plot.style import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
-from cl_viz.qt.plot.trails import TrailSprites
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import ItemSample
+from cl_viz.qt.plot.geometry import map_to_device, pixel_size
+from cl_viz.qt.plot.theme import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
+from cl_viz.qt.plot.trails import TrailSprites
 
 TRAIL_PIECES = 4
 
@@ -189,7 +189,8 @@ class CentersItem(pg.GraphicsObject):
                     self._paint_marker(painter, k, centers[k])
                 else:  # a pre-rendered marker and label: ~10x cheaper than drawing them each frame
                     sprite, anchor = self._marker_sprite(k, dpr)
-                    painter.drawPixmap(QtCore.QPoint(round(centers[k, 0] - anchor.x()), round(centers[k, 1] - anchor.y())),
+                    corner = QtCore.QPoint(round(centers[k, 0] - anchor.x()), round(centers[k, 1] - anchor.y()))
+                    painter.drawPixmap(corner,
                                        sprite)
         painter.setOpacity(1.0)
 
@@ -214,7 +215,7 @@ class CentersItem(pg.GraphicsObject):
 
     def _paint_trail(self, painter, k: int, pts: np.ndarray) -> None:
         """A polyline that fades toward its oldest end, drawn as a few solid-pen pieces of rising
-        opacity (SVG export; on screen, plot_trails draws the trails as sprites)."""
+        opacity (SVG export; on screen, trails.py draws the trails as sprites)."""
         if len(pts) < 2:
             return
         color = qcolor(self._colors[k])

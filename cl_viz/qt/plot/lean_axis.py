@@ -15,6 +15,7 @@ import math
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
+
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import explicit_ticks, note_label_extent
 

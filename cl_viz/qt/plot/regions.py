@@ -19,10 +19,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.plot.geometry import map_to_device
 from cl_viz.qt.plot.items import ViewFillingItem
-from cl_viz.qt.plot.style import Theme, qcolor
-from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.plot.theme import Theme, qcolor
 
 REGION_ALPHA = 48  # of 255: a tint, the points stay the figure
 REGION_CELLS = 200  # grid cells along the longer side of the visible plane

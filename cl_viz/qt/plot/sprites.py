@@ -7,9 +7,9 @@ import pyqtgraph as pg
 import shiboken6
 from PySide6 import QtCore, QtGui
 
-from cl_viz.qt.plot.geometry import column_bounds, map_to_device, pixel_size
-from cl_viz.qt.plot.style import SIZES, dimmed, qcolor, render_atlas
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.plot.geometry import column_bounds, map_to_device, pixel_size
+from cl_viz.qt.plot.theme import SIZES, dimmed, qcolor, render_atlas
 
 
 class SpriteCloudItem(pg.GraphicsObject):

@@ -13,7 +13,7 @@ import numpy as np
 import shiboken6
 from PySide6 import QtCore, QtGui
 
-from cl_viz.qt.plot.style import TRAIL_ALPHA
+from cl_viz.qt.plot.theme import TRAIL_ALPHA
 
 DOT_SPACING = 0.45  # distance between dots along a trail, in dot diameters
 MAX_DOTS = 250  # per trail: a longer trail (early training, a deep zoom) spaces its dots further apart

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
-from cl_viz.core.config import CENTER_UPDATES, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.sliders import ValueSlider
 
-DATASET_CHOICES = (("auto", "Auto (MNIST if cached, else digits)"), ("digits", "Digits (built in, offline)"),
-                   ("mnist", "MNIST"), ("fashion-mnist", "Fashion-MNIST"), ("kmnist", "KMNIST"))
+DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
+                  "kmnist": "KMNIST", "digits": "Digits (built in, offline)"}
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
 LAMBDA_WARNING = 1.0
 HIDEABLE = ("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias", "device", "seed",
@@ -51,7 +62,6 @@ TIPS = {
 
 class ControlPanel(QWidget):
     live_changed = Signal(dict)
-    setup_changed = Signal()
     play_clicked = Signal()
     step_clicked = Signal()
     reset_clicked = Signal()
@@ -116,7 +126,7 @@ class ControlPanel(QWidget):
         group = QGroupBox("Setup   (needs a reset)")
         form = QFormLayout(group)
         self.compare = QCheckBox("Softmax-only run beside it")
-        self.dataset = _combo(DATASET_CHOICES)
+        self.dataset = _combo((name, DATASET_LABELS[name]) for name in DATASETS)
         self.model = _combo((m, m) for m in MODELS)
         self.batch_size = QSpinBox()
         self.batch_size.setRange(*CONTROL_RANGES["batch_size"])
@@ -248,7 +258,6 @@ class ControlPanel(QWidget):
     @guarded()
     def _on_setup_edit(self) -> None:
         self._update_pending()
-        self.setup_changed.emit()
 
     def _update_pending(self) -> None:
         pending = self.needs_reset()

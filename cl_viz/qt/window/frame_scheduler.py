@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QGraphicsView
 from cl_viz.core.frames import Frame
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.plot.feature_plot import FeaturePlot
+from cl_viz.qt.plot.glide import DRAW_INTERVAL_MS
 
-DRAW_INTERVAL_MS = 33
 GLIDE_EVERY = 2  # timer ticks per glide step
 PAINT_DELAY_MS = 1
 FRAME_INTERVAL_SMOOTHING = 0.3  # weight of the newest interval between frames

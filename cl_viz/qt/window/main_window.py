@@ -13,8 +13,17 @@ from functools import partial
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QFileDialog, QLabel, QLayout, QMainWindow, QMessageBox, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QLayout,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
@@ -23,7 +32,6 @@ from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_record
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.guard import guarded
-from cl_viz.qt.window.settings import DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.grid.grid_window import GridWindow
 from cl_viz.qt.plot.axes import AxesLink
@@ -36,6 +44,7 @@ from cl_viz.qt.window.menus import build_menus
 from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
 from cl_viz.qt.window.playback import Playback
 from cl_viz.qt.window.presentation import PresentationMode, PresentationStrip
+from cl_viz.qt.window.settings import DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
 from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 

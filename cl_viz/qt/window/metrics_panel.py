@@ -10,12 +10,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from cl_viz.core.history import BoundedHistory
-from cl_viz.qt.common.pyqtgraph_private import apply_auto_range_now
 from cl_viz.core.frames import Frame
+from cl_viz.core.history import BoundedHistory
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.plot.lean_axis import lean_axes
+from cl_viz.qt.common.pyqtgraph_private import apply_auto_range_now
 from cl_viz.qt.plot.items import GridItem
+from cl_viz.qt.plot.lean_axis import lean_axes
 
 CURVE_HZ = 4
 COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest_center_accuracy", "ratio",
@@ -151,7 +151,7 @@ class MetricsPanel:
         apply_auto_range_now(self.plots[graph].getViewBox())
 
     def _update_numbers(self, run: str, history: BoundedHistory) -> None:
-        for label, key, fmt in ROWS:
+        for _, key, fmt in ROWS:
             value = history.latest[key]
             self.values[(run, key)].setText(fmt.format(value) if np.isfinite(value) else "–")
 

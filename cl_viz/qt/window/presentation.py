@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QMainWindow, QPushButton, QWidget
 
 from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.sliders import ValueSlider
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.common.guard import guarded
 
 MARKER_SCALE = 1.8
 FONT_SCALE = 1.5

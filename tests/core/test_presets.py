@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.presets import (PRESET_BASE, builtin_preset_dir, check_effect, list_presets, load_preset,
-                                 measure, scan_presets, user_preset_dir)
+from cl_viz.core.presets import (
+    PRESET_BASE,
+    builtin_preset_dir,
+    check_effect,
+    list_presets,
+    load_preset,
+    measure,
+    scan_presets,
+    user_preset_dir,
+)
 from cl_viz.core.runner import LockstepRun
 from cl_viz.core.session import TrainingSession
 

@@ -3,13 +3,10 @@
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu
 
 from cl_viz.core.presets import builtin_preset_dir, list_presets
-from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.window.menus import fill_lessons
-from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 MINIMAL = 'title = "{title}"\ndescription = "One. Two."\n'
 
@@ -27,31 +24,6 @@ def menu(qtbot):
     widget = QMenu()
     qtbot.addWidget(widget)
     return widget
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def open_window(qtbot, settings, small_config):
-    """As in test_main_window.py (to move to conftest)."""
-    windows = []
-
-    def open_(config=small_config, compare=False, **kwargs):
-        worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
-        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
-            window = MainWindow(settings, config, compare, worker_thread=worker_thread, **kwargs)
-            qtbot.addWidget(window)
-            window.show()
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
-        assert not window.worker_thread.thread.isRunning()
 
 
 def fill(menu):

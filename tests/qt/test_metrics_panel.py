@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.frames import Frame
+from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
 

@@ -5,25 +5,14 @@ import sys
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from cl_viz.core.recording import load_recording
-from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, small_config):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
-    with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
-        window = MainWindow(settings, small_config, compare=True, worker_thread=worker_thread)
-        qtbot.addWidget(window)
-        window.show()
-    yield window
-    window.close()
-    assert not window.worker_thread.thread.isRunning()
+def window(open_window):
+    return open_window(compare=True)
 
 
 def train_steps(qtbot, window, steps):
@@ -138,9 +127,9 @@ def test_a_replayed_comparison_shows_all_of_both_runs_on_linked_axes(qtbot, wind
     window.show_recording(load_recording(find_example("center-vs-softmax").path))
     qtbot.waitUntil(lambda: window.scheduler.drawn is not None and not window.scheduler.drawing, timeout=5000)
     frame = window.scheduler.drawn
-    for plot, snapshot in ((window.plot, frame.primary), (window.comparison_plot, frame.comparison)):
+    (bx0, bx1), (by0, by1) = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+    for plot in window.plot_widgets:  # both show all of the softmax twin's wider petals
         (x0, x1), (y0, y1) = plot.axes.view_range()
-        (bx0, bx1), (by0, by1) = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
         eps = 1e-6 * (bx1 - bx0)
         assert x0 <= bx0 + eps and x1 >= bx1 - eps and y0 <= by0 + eps and y1 >= by1 - eps  # the petals fit
 

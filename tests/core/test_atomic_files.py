@@ -14,7 +14,6 @@ import pytest
 from cl_viz.core import files
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, prepare_folder, remove_stale_temporaries, write_atomically
-from mounts import read_only_tmpfs, tiny_tmpfs  # noqa: F401 (fixtures)
 
 # Writes PATH over and over: 8-byte length, a body of that length, its SHA-256. Prints "ready" first.
 WRITER = textwrap.dedent("""
@@ -63,7 +62,7 @@ def test_a_killed_writer_never_leaves_a_damaged_file_and_its_leftovers_are_clean
             assert is_complete(target.read_bytes())
         leftovers.update(temporaries(tmp_path))
     assert leftovers, "no kill landed in the middle of a write: the test proved nothing"
-    assert all(f".data.bin." in name for name in leftovers)
+    assert all(".data.bin." in name for name in leftovers)
     write_atomically(target, lambda file: file.write(b"after"))
     assert target.read_bytes() == b"after" and temporaries(tmp_path) == []
 

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from cl_viz.cli.main import main
 from cl_viz.cli.errors import run_reporting_errors
+from cl_viz.cli.main import main
 from cl_viz.core.checkpoints import load_checkpoint
 from cl_viz.core.idx import write_idx
 from cl_viz.core.recording import load_recording
-from mounts import read_only_tmpfs, tiny_tmpfs  # noqa: F401 (fixtures)
 
 TINY_RUN = ["--dataset", "digits", "--probe-size", "100", "--batch-size", "32"]
 
@@ -75,7 +74,7 @@ def test_epochs_and_softmax_only(tmp_path):
     (["--resume", "/nonexistent/checkpoint.pt"], "does not exist"),
 ])
 def test_invalid_input_is_one_clear_line(tmp_path, capsys, flags, message):
-    with pytest.raises(SystemExit) if flags[0] == "--dataset" else _returns_two():
+    with pytest.raises(SystemExit) if flags[0] == "--dataset" else ReturnsTwo():
         assert main(["train", *flags, "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -112,7 +111,7 @@ def test_module_entry_point_runs():
     assert result.returncode == 0 and "--center-update" in result.stdout
 
 
-class _returns_two:
+class ReturnsTwo:
     def __enter__(self):
         return self
 

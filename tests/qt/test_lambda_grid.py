@@ -1,8 +1,6 @@
 import numpy as np
 import pytest
-from PIL import Image
 
-from cl_viz.cli.main import main
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.grid import LambdaGridRun
 from cl_viz.core.lambdas import parse_lambdas
@@ -29,26 +27,6 @@ def test_grid_runs_share_initial_weights_and_batches(small_config, digits):
     run.set_live(alpha=0.2, lam=5.0)
     assert [s.config.alpha for s in run.sessions] == [0.2] * 3
     assert [s.config.lam for s in run.sessions] == [0.0, 0.01, 0.1]  # each keeps its own λ
-
-
-def test_figure_command_renders_the_grid(tmp_path, capsys):
-    out = tmp_path / "grid.png"
-    assert main(["figure", "--out", str(out), "--dataset", "digits", "--steps", "3", "--lambdas", "0", "0.01",
-                 "0.1", "--device", "cpu", "--size", "900x400"]) == 0
-    image = Image.open(out)
-    assert image.size == (900, 400)
-    colours = np.asarray(image.convert("RGB")).reshape(-1, 3)
-    assert len(np.unique(colours, axis=0)) > 50  # points, markers and text, not a blank canvas
-
-
-@pytest.mark.parametrize("flags, message", [
-    (["--out", "x.gif"], "--out must end with"),
-    (["--out", "x.png", "--lambdas", "-1"], "≥ 0"),
-    (["--out", "x.png", "--size", "big"], "--size must look like"),
-])
-def test_figure_command_rejects_bad_input(tmp_path, capsys, flags, message):
-    assert main(["figure", *flags]) == 2
-    assert message in capsys.readouterr().err
 
 
 def test_grid_window_trains_all_networks(qtbot, small_config):

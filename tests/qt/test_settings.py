@@ -11,11 +11,6 @@ from cl_viz.qt.window.control_panel import SETUP_FIELDS
 from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup, save_setup
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
 def stored(settings, value, compare=None):
     settings.setValue("setup/config", value)
     if compare is not None:

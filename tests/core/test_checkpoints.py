@@ -5,7 +5,6 @@ import torch
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.session import TrainingSession
-from mounts import tiny_tmpfs  # noqa: F401 (a fixture)
 
 
 def test_round_trip_resumes_exactly(tmp_path, small_config, digits):

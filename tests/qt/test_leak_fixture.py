@@ -5,11 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 pytest_plugins = ["pytester"]
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]  # tests/
 
 LEAKY_TESTS = '''
 from PySide6.QtCore import QThread, QTimer

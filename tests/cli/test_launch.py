@@ -1,16 +1,12 @@
-import dataclasses
 import subprocess
 import sys
 
 import pytest
-
 from PySide6.QtCore import QSettings
 
 from cl_viz.cli.arguments import build_parser
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.examples import list_examples
-from cl_viz.core.recording import load_recording, save_recording
 from cl_viz.qt.app import initial_setup
 from cl_viz.qt.window.settings import load_setup
 

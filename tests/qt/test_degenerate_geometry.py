@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
-from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.lean_axis import LeanAxisItem, usable_span
 from cl_viz.qt.window.metrics_panel import MetricsPanel
 
@@ -79,18 +79,8 @@ def test_the_metrics_graphs_and_the_lambda_grid_paint_at_every_size(qtbot, small
         holder.grab()
 
 
-def test_a_short_main_window_paints(qtbot, tmp_path, small_config):
-    from PySide6.QtCore import QSettings
-
-    from cl_viz.qt.window.main_window import MainWindow
-    from cl_viz.qt.worker import TrainingWorker, WorkerThread
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
-    with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
-        window = MainWindow(settings, small_config, True, worker_thread=worker_thread)
-        qtbot.addWidget(window)
-        window.show()
+def test_a_short_main_window_paints(qtbot, open_window):
+    window = open_window(compare=True)
     window.single_step()
     qtbot.waitUntil(lambda: window.playback.latest is not None and window.playback.latest.step == 1, timeout=30000)
     for width, height in [(800, 200), (300, 120), (1, 1), (1500, 60)]:

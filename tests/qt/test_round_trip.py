@@ -6,10 +6,9 @@ from PIL import Image, ImageSequence
 from cl_viz.cli.main import main
 from cl_viz.core.recording import load_recording
 from cl_viz.qt.export.animation import export_animation
-from tests.test_export import decode_mp4
 
 
-def test_record_replay_export_decode(qtbot, tmp_path):
+def test_record_replay_export_decode(qtbot, tmp_path, decode_mp4):
     recording_path = tmp_path / "run.clviz"
     assert main(["train", "--dataset", "digits", "--steps", "12", "--batch-size", "32", "--probe-size", "60",
                  "--compare", "--record", str(recording_path), "--record-every", "3", "--eval-every", "12",

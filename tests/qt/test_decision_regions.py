@@ -10,11 +10,16 @@ from PySide6 import QtCore
 
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.plot.regions import (
-    ARROW_FRACTION, RECOMPUTE_INTERVAL_MS, REGION_ALPHA, argmax_grid, arrow_tips, region_grid,
-)
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.palette import class_colors
+from cl_viz.qt.plot.regions import (
+    ARROW_FRACTION,
+    RECOMPUTE_INTERVAL_MS,
+    REGION_ALPHA,
+    argmax_grid,
+    arrow_tips,
+    region_grid,
+)
+from cl_viz.qt.plot.theme import class_colors
 
 N_CLASSES = 10
 

@@ -1,9 +1,10 @@
 """`cl-viz figure`: its output place is checked before training, and the image is written atomically."""
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from cl_viz.cli.main import main
-from mounts import tiny_tmpfs  # noqa: F401 (a fixture)
 
 QUICK = ["--dataset", "digits", "--steps", "1", "--lambdas", "0", "0.1", "--device", "cpu", "--size", "600x300"]
 
@@ -37,3 +38,23 @@ def test_each_format_is_written_whole(tmp_path, suffix, magic):
     out = tmp_path / "figures" / f"grid{suffix}"
     assert main(["figure", "--out", str(out), *QUICK]) == 0
     assert out.read_bytes().startswith(magic) and [path.name for path in out.parent.iterdir()] == [out.name]
+
+
+def test_figure_command_renders_the_grid(tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    assert main(["figure", "--out", str(out), "--dataset", "digits", "--steps", "3", "--lambdas", "0", "0.01",
+                 "0.1", "--device", "cpu", "--size", "900x400"]) == 0
+    image = Image.open(out)
+    assert image.size == (900, 400)
+    colours = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(colours, axis=0)) > 50  # points, markers and text, not a blank canvas
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--out", "x.gif"], "--out must end with"),
+    (["--out", "x.png", "--lambdas", "-1"], "≥ 0"),
+    (["--out", "x.png", "--size", "big"], "--size must look like"),
+])
+def test_figure_command_rejects_bad_input(tmp_path, capsys, flags, message):
+    assert main(["figure", *flags]) == 2
+    assert message in capsys.readouterr().err

@@ -8,8 +8,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.palette import class_colors
 from cl_viz.qt.plot.sprites import SpriteCloudItem
+from cl_viz.qt.plot.theme import class_colors
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]

@@ -23,4 +23,5 @@ def test_every_private_name_used_exists_where_expected(qtbot):
     legend = pg.LegendItem()
     legend.addItem(pg.PlotDataItem([0, 1]), "a")
     assert [type(sample) for sample, _ in pyqtgraph_private.legend_rows(legend)] == [pyqtgraph_private.ItemSample]
-    assert "generateDrawSpecs" in vars(pg.AxisItem) and "p" in inspect.signature(pg.AxisItem.generateDrawSpecs).parameters
+    assert "generateDrawSpecs" in vars(pg.AxisItem)
+    assert "p" in inspect.signature(pg.AxisItem.generateDrawSpecs).parameters

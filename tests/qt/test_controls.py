@@ -4,10 +4,10 @@ lecture needs: λ = 1e-6 stays 1e-6, a learning rate below the slider's range, b
 import pytest
 from PySide6.QtCore import Qt
 
+from cl_viz.qt.common.sliders import TICKS, ValueSlider
 from cl_viz.qt.window import control_panel
 from cl_viz.qt.window.control_panel import ControlPanel
 from cl_viz.qt.window.settings import APP_DEFAULTS
-from cl_viz.qt.common.sliders import TICKS, ValueSlider
 
 
 @pytest.fixture

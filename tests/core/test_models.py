@@ -1,10 +1,11 @@
 import pytest
 import torch
 
-from cl_viz.core.models import MODEL_NAMES, build_model
+from cl_viz.core.config import MODELS
+from cl_viz.core.models import build_model
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("feat_dim", [2, 3])
 def test_output_shapes(name, feat_dim):
     model = build_model(name, feat_dim=feat_dim, num_classes=10)

@@ -24,7 +24,8 @@ def run_monkey(tmp_path: Path, seed: int, seconds: float, max_rss_mb: float = 30
                             capture_output=True, text=True, timeout=seconds + 300, env=env)
     last_actions = "\n".join(line for line in result.stdout.splitlines() if line.startswith("action"))
     replay = f"replay: python {MONKEY} --seed {seed} --seconds {seconds}\nlast actions:\n{last_actions[-3000:]}"
-    assert result.returncode == 0, f"exit status {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-4000:]}\n{replay}"
+    assert result.returncode == 0, (f"exit status {result.returncode}\n{result.stdout[-3000:]}\n"
+                                    f"{result.stderr[-4000:]}\n{replay}")
     for bad in BAD_OUTPUT:
         assert bad not in result.stderr, f"{bad!r} on stderr:\n{result.stderr[-4000:]}\n{replay}"
     return json.loads(report.read_text())

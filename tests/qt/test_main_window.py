@@ -6,37 +6,13 @@ import textwrap
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication
 
+from cl_viz.qt.window.frame_scheduler import paint_in_a_later_pass
 from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup
-from cl_viz.qt.window.frame_scheduler import paint_in_a_later_pass
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def open_window(qtbot, settings, small_config):
-    windows = []
-
-    def open_(config=small_config, compare=False, **kwargs):
-        worker_thread = WorkerThread(TrainingWorker(cpu_threads=1))
-        with qtbot.waitSignal(worker_thread.events.frame_ready, timeout=90000):
-            window = MainWindow(settings, config, compare, worker_thread=worker_thread, **kwargs)
-            qtbot.addWidget(window)
-            window.show()
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
-        assert not window.worker_thread.thread.isRunning()
 
 
 def frames_of(window):
@@ -252,9 +228,10 @@ def test_plots_glide_between_frames_while_training_and_end_on_the_newest(qtbot, 
     window = open_window(compare=True, autostart=True)
     qtbot.waitUntil(lambda: window.plot.gliding, timeout=30000)
     window.toggle_running()  # pause
-    qtbot.waitUntil(lambda: not window.running and window.scheduler.drawn is window.playback.latest and not window.scheduler.drawing
+    scheduler, latest = window.scheduler, window.playback
+    qtbot.waitUntil(lambda: not window.running and scheduler.drawn is latest.latest and not scheduler.drawing
                     and not window.plot.gliding and not window.comparison_plot.gliding, timeout=10000)
-    for plot, snapshot in ((window.plot, window.playback.latest.primary), (window.comparison_plot, window.playback.latest.comparison)):
+    for plot, snapshot in zip(window.plot_widgets, (latest.latest.primary, latest.latest.comparison)):
         assert plot._points.positions == pytest.approx(snapshot.features[:, :2])
         assert plot._centers.centers == pytest.approx(snapshot.centers[:, :2])
 

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import subprocess
 import xml.etree.ElementTree as ET
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.frames import Frame
+from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.runner import LockstepRun
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
-from cl_viz.qt.export.animation import export_animation, export_image, frame_title, render_frames, rgb_array, frames_bounds
+from cl_viz.qt.export.animation import (
+    export_animation,
+    frame_title,
+    frames_bounds,
+    render_frames,
+    rgb_array,
+)
 from cl_viz.qt.export.dialog import ExportDialog
+from cl_viz.qt.export.images import export_image
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.palette import class_colors
-from cl_viz.qt.plot.style import SIZES, dimmed
+from cl_viz.qt.plot.theme import SIZES, class_colors, dimmed
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]
@@ -214,15 +218,7 @@ def test_gif_has_one_frame_per_step_and_they_differ(qtbot, tmp_path):
         assert (before != after).any()
 
 
-def decode_mp4(path, width: int, height: int) -> tuple[str, np.ndarray]:
-    """ffmpeg's stream description and the RGB frames (imageio's ffmpeg reader leaks its pipes)."""
-    decoded = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path), "-f", "rawvideo",
-                              "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
-    assert len(decoded.stdout) % (width * height * 3) == 0
-    return decoded.stderr.decode(), np.frombuffer(decoded.stdout, np.uint8).reshape(-1, height, width, 3)
-
-
-def test_mp4_decodes_with_the_right_frame_count_and_even_size(qtbot, tmp_path):
+def test_mp4_decodes_with_the_right_frame_count_and_even_size(qtbot, tmp_path, decode_mp4):
     frames = clustered_frames(8, compare=True)
     assert export_animation(frames, NAMES, tmp_path / "run.mp4", fps=5, size=(641, 241)) is True
     description, decoded = decode_mp4(tmp_path / "run.mp4", 640, 240)

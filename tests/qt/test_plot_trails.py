@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PySide6 import QtGui
 
-from cl_viz.qt.plot.style import TRAIL_ALPHA
+from cl_viz.qt.plot.theme import TRAIL_ALPHA
 from cl_viz.qt.plot.trails import FADE_EXPONENT, MAX_DOTS, TrailSprites, dot_opacity, resample_trails
 
 
