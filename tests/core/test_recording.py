@@ -57,13 +57,16 @@ def test_empty_recording_is_refused(tmp_path, info):
         save_recording(tmp_path / "x.clviz", Recording([], info))
 
 
-def test_a_version_1_recording_still_plays_with_what_it_did_not_record_marked():
-    from cl_viz.core.examples import find_example
+def test_a_version_1_recording_still_plays_with_what_it_did_not_record_marked(tmp_path, good):
     from cl_viz.core.frames import NOT_RECORDED
 
-    recording = load_recording(find_example("center-vs-softmax").path)
+    header = json.loads(str(np.load(good)["header"]))
+    del header["run"]
+    header["version"] = 1
+    old = _replace_member(good, tmp_path / "old.clviz", "header.npy", _npy(np.array(json.dumps(header))))
+    recording = load_recording(old)
     assert recording.run.device == NOT_RECORDED and recording.run.train_size is None
-    assert recording.run.config.dataset == "digits" and recording.run.batch_size == recording.run.config.batch_size
+    assert recording.run.config.dataset == "digits" and recording.run.batch_size == 32
     assert recording.run.probe_size == len(recording.frames[0].primary.labels) == len(recording.run.probe_images)
 
 

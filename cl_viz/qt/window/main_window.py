@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -81,13 +81,9 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self.scheduler.start()
         self.plot.setFocus()
-        self.worker_thread.start()
+        self._autostart: bool | None = autostart  # None once the worker has been started
         if recording is not None:
             self.show_recording(recording)
-        else:
-            self.request_reset()
-            if autostart:
-                self.worker.start()
 
     # ----- layout -------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -510,6 +506,25 @@ class MainWindow(QMainWindow):
             self._axes_link = AxesLink(self.plot_widgets)
 
     # ----- lifecycle ----------------------------------------------------------------------
+    @guarded()
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """The worker (and with it torch, seconds of imports) starts once the window is on screen."""
+        super().showEvent(event)
+        if self._autostart is not None:
+            QTimer.singleShot(0, self, self._start_worker)
+
+    @Slot()
+    @guarded()
+    def _start_worker(self) -> None:
+        if self._autostart is None:
+            return
+        autostart, self._autostart = self._autostart, None
+        self.worker_thread.start()
+        if not self.playback.replaying:
+            self.request_reset()
+            if autostart:
+                self.worker.start()
+
     def _restore_geometry(self) -> None:
         geometry = load_bytes(self.settings, "window/geometry")
         if geometry is not None:
