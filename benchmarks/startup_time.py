@@ -47,9 +47,9 @@ shown = []
 def window():
     return next((w for w in app.topLevelWidgets() if w.windowTitle().startswith("cl-viz")), None)
 
-class FirstExpose(QObject):
+class FirstPaint(QObject):  # the offscreen platform sends no Expose: the first paint of the window's widgets
     def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Expose and not shown and window() is not None:
+        if event.type() == QEvent.Type.Paint and not shown and window() is not None:
             shown.append(True)
             report("SHOWN")
         return False
@@ -62,7 +62,8 @@ def poll():
     else:
         QTimer.singleShot(5, poll)
 
-app.installEventFilter(FirstExpose())
+first_paint = FirstPaint()
+app.installEventFilter(first_paint)
 QTimer.singleShot(5, poll)
 args = ["replay", "--example", "center-vs-softmax"] if mode == "replay" else ["--dataset", "digits"]
 sys.exit(main(args))

@@ -4,7 +4,7 @@
 
 Replays the shipped example (center loss beside softmax only) and plays the app's draw timer: each
 tick draws one stage of a frame (the main plot; the comparison plot; the numbers, timeline and
-status; a few times a second each graph of curves), `draw_latest()`, and the event loop then runs
+status; a few times a second each graph of curves), `scheduler.tick()`, and the event loop then runs
 for 5 ms, `processEvents()` call by call, which is when the stage's repaint comes (a pass later).
 Each call that did work (over 0.1 ms) is one stretch; the heartbeat bound of 50 ms applies to the
 longest.

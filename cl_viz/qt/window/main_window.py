@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,6 +31,7 @@ from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
 from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.banner import Banner
+from cl_viz.qt.common.first_paint import AfterFirstPaint
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.grid.grid_window import GridWindow
@@ -82,6 +83,9 @@ class MainWindow(QMainWindow):
         self.scheduler.start()
         self.plot.setFocus()
         self._autostart: bool | None = autostart  # None once the worker has been started
+        # The worker (and with it seconds of torch imports, competing for the interpreter) starts
+        # once the window has been painted: the window shows at once, "Loading PyTorch…" in its status bar.
+        AfterFirstPaint(self.plot.graphics_view.viewport(), self._start_worker)
         if recording is not None:
             self.show_recording(recording)
 
@@ -506,13 +510,6 @@ class MainWindow(QMainWindow):
             self._axes_link = AxesLink(self.plot_widgets)
 
     # ----- lifecycle ----------------------------------------------------------------------
-    @guarded()
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """The worker (and with it torch, seconds of imports) starts once the window is on screen."""
-        super().showEvent(event)
-        if self._autostart is not None:
-            QTimer.singleShot(0, self, self._start_worker)
-
     @Slot()
     @guarded()
     def _start_worker(self) -> None:
