@@ -24,6 +24,7 @@ def test_window_opens_with_plot_controls_and_status(open_window):
     assert window.windowTitle().startswith("cl-viz")
     assert window.plot.isVisible() and not window.comparison_plot.isVisible()
     assert window.plot.n_classes == 10
+    assert window.plot._title == "center loss  λ = 0.01"  # the small_config's λ, said above its plot
     assert "digits" in window.status["dataset"].text()
     assert window.status["device"].text().startswith("device: cpu")
 

@@ -284,6 +284,7 @@ class MainWindow(QMainWindow):
         self.base_config = info.config
         self.playback.start_live()
         self._show_run(info)
+        self._update_titles(self.controls.lam.value())
         self.controls.mark_applied(info.config, info.compare)
         self.statusBar().showMessage(f"Ready: {info.dataset_source}. Press Space to train.", 8000)
         if info.dataset_name == "digits" and info.config.dataset == "auto":
