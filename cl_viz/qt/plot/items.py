@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import ItemSample
+from cl_viz.qt.plot.bounded_item import PaddedBoundsItem
 from cl_viz.qt.plot.geometry import map_to_device, pixel_size
 from cl_viz.qt.plot.theme import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
 from cl_viz.qt.plot.trails import TrailSprites
@@ -18,7 +19,7 @@ from cl_viz.qt.plot.trails import TrailSprites
 TRAIL_PIECES = 4
 
 
-class CentersItem(pg.GraphicsObject):
+class CentersItem(PaddedBoundsItem):
     """Class centers: big outlined markers, a name label each, and a fading trail."""
 
     def __init__(self, trail_length: int = 40) -> None:
@@ -39,7 +40,6 @@ class CentersItem(pg.GraphicsObject):
         self._chip = QtGui.QColor("white")
         self._label_extent = 0.0  # pixels right of a center that its label chip may cover
         self._line_height = 0.0
-        self._rect_cache: QtCore.QRectF | None = None
         self._trail_sprites = TrailSprites()
         self._sprites: dict[tuple[int, float], tuple[QtGui.QPixmap, QtCore.QPointF]] = {}
 
@@ -119,12 +119,6 @@ class CentersItem(pg.GraphicsObject):
             return (None, None)
         return (float(finite[:, ax].min()), float(finite[:, ax].max()))
 
-    @guarded(fallback=QtCore.QRectF)
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
-        if self._rect_cache is None:  # Qt asks several times per frame
-            self._rect_cache = self._padded_rect()
-        return self._rect_cache
-
     def _padded_rect(self) -> QtCore.QRectF:
         pts = self._finite_points()
         if len(pts) == 0:
@@ -134,16 +128,6 @@ class CentersItem(pg.GraphicsObject):
         pad_y = py * (self._marker + 2 * self._line_height)
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         return QtCore.QRectF(x0 - left, y0 - pad_y, x1 - x0 + left + right, y1 - y0 + 2 * pad_y)
-
-    def _geometry_changed(self) -> None:
-        self.prepareGeometryChange()
-        self._rect_cache = None
-        self.update()
-
-    @guarded()
-    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
-        self._geometry_changed()
-        super().viewTransformChanged()
 
     # painting --------------------------------------------------------------
     def _paint_order(self) -> list[int]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import shiboken6
 from PySide6 import QtCore, QtGui
 
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.plot.bounded_item import PaddedBoundsItem
 from cl_viz.qt.plot.geometry import column_bounds, map_to_device, pixel_size
 from cl_viz.qt.plot.theme import SIZES, dimmed, qcolor, render_atlas
 
 
-class SpriteCloudItem(pg.GraphicsObject):
+class SpriteCloudItem(PaddedBoundsItem):
     """Many points, one class-coloured sprite each, painted by one drawPixmapFragments call.
 
     The fragment table (x, y, source rect, scale, rotation, opacity per point) is rebuilt only
@@ -38,7 +38,6 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._xy = np.zeros((0, 2))
         self._frags = np.zeros((0, 10))
         self._bounds: np.ndarray | None = None
-        self._rect_cache: QtCore.QRectF | None = None
 
     # state ---------------------------------------------------------------
     @property
@@ -134,27 +133,11 @@ class SpriteCloudItem(pg.GraphicsObject):
         self._bounds = bounds
         self._geometry_changed()
 
-    def _geometry_changed(self) -> None:
-        self.prepareGeometryChange()
-        self._rect_cache = None
-        self.update()
-
-    @guarded()
-    def viewTransformChanged(self) -> None:  # noqa: N802 (Qt override)
-        self._geometry_changed()
-        super().viewTransformChanged()
-
     @guarded(fallback=(None, None))
     def dataBounds(self, ax, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph API)
         if self._bounds is None:
             return (None, None)
         return tuple(float(v) for v in self._bounds[ax])
-
-    @guarded(fallback=QtCore.QRectF)
-    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt override)
-        if self._rect_cache is None:
-            self._rect_cache = self._padded_rect()
-        return self._rect_cache
 
     def _padded_rect(self) -> QtCore.QRectF:
         if self._bounds is None:
