@@ -46,6 +46,13 @@ class LeakWatch:
 
     def leaks(self) -> list[str]:
         flush_deferred_deletes()
+        found = self._found()
+        if found:  # perhaps only garbage not yet collected (a full collection costs ~0.25 s with torch loaded)
+            flush_deferred_deletes(collect=True)
+            found = self._found()
+        return found
+
+    def _found(self) -> list[str]:
         found = [f"QThread {_name(thread)} still running, started at {place}"
                  for thread, place in list(self.threads.items()) if _alive(thread, "isRunning")]
         found += [f"QTimer still active, started at {place}"
@@ -72,13 +79,15 @@ class LeakWatch:
             if _alive(thread, "isRunning"):
                 thread.quit()
                 thread.wait(5000)
-        flush_deferred_deletes()
+        flush_deferred_deletes(collect=True)
 
 
-def flush_deferred_deletes() -> None:
-    """Run pending deleteLater()s (processEvents alone leaves them for the event loop's next turn)."""
+def flush_deferred_deletes(collect: bool = False) -> None:
+    """Run pending deleteLater()s (processEvents alone leaves them for the event loop's next turn);
+    with `collect`, collect Python garbage too (objects whose last references were in cycles)."""
     for _ in range(3):
-        gc.collect()
+        if collect:
+            gc.collect()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         QCoreApplication.processEvents()
 

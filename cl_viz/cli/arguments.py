@@ -11,6 +11,7 @@ import argparse
 from cl_viz import __version__
 from cl_viz.core.config import APP_DEFAULTS, CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR
+from cl_viz.core.timeline import TIMELINE_FRAMES
 
 TRAIN_DEFAULTS = TrainConfig()
 DEFAULT_STEPS = 1000
@@ -102,8 +103,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                      help="also train a softmax-only twin (λ = 0) in lockstep; recorded beside the run")
     run.add_argument("--record", metavar="FILE.clviz", help="also record the run for `cl-viz replay`")
     run.add_argument("--record-every", type=int, default=RECORD_EVERY, metavar="N",
-                     help=f"record a frame every N steps (default: {RECORD_EVERY}; at most 600 frames are kept, "
-                          f"evenly thinned)")
+                     help=f"record a frame every N steps (default: {RECORD_EVERY}; at most {TIMELINE_FRAMES} "
+                          f"frames are kept, evenly thinned)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: cl-viz-runs/<dataset>-<loss>-<time>)")
 
 

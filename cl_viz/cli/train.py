@@ -30,8 +30,6 @@ from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
 
-RECORD_CAPACITY = 600
-
 
 def run_train(args: argparse.Namespace) -> int:
     return run_reporting_errors("cl-viz train", lambda: _train(args))
@@ -163,7 +161,7 @@ class Recorder:
 
     def __init__(self, run: LockstepRun, path: str, every: int):
         self.run, self.session, self.path, self.every = run, run.primary, path, every
-        self.timeline = Timeline(capacity=RECORD_CAPACITY)
+        self.timeline = Timeline()
         self.last_step: int | None = None
 
     def capture(self, steps_per_second: float) -> None:

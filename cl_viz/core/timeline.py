@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cl_viz.core.frames import Frame
 
+TIMELINE_FRAMES = 600  # the frames a timeline (and so a recording) keeps at most
+
 
 class Timeline:
     """Frames in step order; never more than `capacity`.
@@ -12,7 +14,7 @@ class Timeline:
     kept, so a long run keeps an evenly spaced summary; the newest frame is always `latest`.
     """
 
-    def __init__(self, capacity: int = 600):
+    def __init__(self, capacity: int = TIMELINE_FRAMES):
         if capacity < 4:
             raise ValueError("capacity must be at least 4")
         self.capacity = capacity

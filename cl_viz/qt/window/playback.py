@@ -8,9 +8,7 @@ from __future__ import annotations
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import Frame
 from cl_viz.core.recording import Recording
-from cl_viz.core.timeline import Timeline
-
-TIMELINE_FRAMES = 600
+from cl_viz.core.timeline import TIMELINE_FRAMES, Timeline
 
 
 class Playback:
