@@ -1,10 +1,13 @@
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 
 from cl_viz.core.frames import Frame
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
+from cl_viz.qt.window.metrics_panel import GRAPHS, NEUTRAL, RUN_COLORS, MetricsPanel
 
 
 def snapshot(step: int, lam: float, loss_softmax: float, probe_accuracy: float, known: bool = True) -> Snapshot:
@@ -93,3 +96,119 @@ def test_curves_are_due_a_few_times_a_second(panel):
     assert not panel.curves_due()  # straight after: not yet
     panel.clear(compare=False)
     assert panel.curves_due()  # a new run draws at once
+
+
+@pytest.fixture
+def shown_panel(qtbot):
+    """A panel as in the main window: the graphs inside a shown holder, 1000×220."""
+    from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
+
+    def make(compare: bool) -> MetricsPanel:
+        panel = MetricsPanel(capacity=50)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        layout.addWidget(panel.graphs)
+        qtbot.addWidget(holder)
+        holder.resize(1000, 220)
+        holder.show()
+        qtbot.waitExposed(holder)
+        panel.clear(compare=compare)
+        panel.holder = holder  # qtbot keeps only a weak reference
+        return panel
+
+    return make
+
+
+def drawn_names(panel: MetricsPanel) -> dict[str, list[str]]:
+    for graph in GRAPHS:
+        panel.refresh_graph(graph)
+    return {graph: legend.names for graph, legend in panel.legends.items()}
+
+
+def test_the_legends_list_only_what_is_drawn(shown_panel):
+    alone = shown_panel(compare=False)
+    assert drawn_names(alone) == {"loss": [], "accuracy": [], "ratio": []}  # nothing drawn yet
+    feed(alone, range(1, 6))  # the comparison's frames arrive, but it is not drawn
+    assert drawn_names(alone) == {"loss": ["L_S", "λ·L_C"], "accuracy": ["probe (classifier)", "nearest center"],
+                                  "ratio": []}
+    assert all(entry.color == RUN_COLORS["primary"] for legend in alone.legends.values() for entry in legend.entries)
+    compared = shown_panel(compare=True)
+    feed(compared, range(1, 6))
+    names = drawn_names(compared)
+    assert names["ratio"] == ["center loss", "softmax only"]
+    assert names["loss"] == ["L_S", "λ·L_C"] and all(e.color == NEUTRAL for e in compared.legends["loss"].entries)
+    compared.clear(compare=False)
+    assert drawn_names(compared)["ratio"] == []
+
+
+def test_a_legend_leaves_out_a_curve_with_nothing_to_draw(shown_panel):
+    panel = shown_panel(compare=False)
+    panel.add_frame(Frame(snapshot(1, 0.0, 0.5, 0.1), None))  # λ = 0: λ·L_C is 0, nothing on a log scale
+    assert drawn_names(panel)["loss"] == ["L_S"]
+
+
+def test_no_legend_covers_the_data(shown_panel, qtbot):
+    panel = shown_panel(compare=True)
+    feed(panel, range(1, 30))
+    drawn_names(panel)
+    qtbot.waitUntil(lambda: all(legend.item.sceneBoundingRect().height() > 0 for legend in panel.legends.values()))
+    for graph, plot in panel.plots.items():
+        legend = panel.legends[graph].item
+        data_area = plot.getViewBox().sceneBoundingRect()
+        assert not legend.sceneBoundingRect().intersects(data_area), graph
+        assert legend.sceneBoundingRect().bottom() <= data_area.top() and plot.titleLabel.sceneBoundingRect().bottom() \
+            <= legend.sceneBoundingRect().top() + 1
+
+
+def test_a_legend_sample_click_does_not_hide_its_curve(shown_panel):
+    panel = shown_panel(compare=False)
+    feed(panel, range(1, 4))
+    drawn_names(panel)
+    from cl_viz.qt.common.pyqtgraph_private import legend_rows
+
+    sample, _ = legend_rows(panel.legends["loss"].item)[0]
+
+    class Click:
+        accepted = False
+
+        def accept(self):
+            self.accepted = True
+
+    sample.mouseClickEvent(Click())
+    assert all(curve.isVisible() for curve in panel.curves["primary"].values())
+
+
+def test_the_intra_inter_ratio_is_on_a_log_scale(panel):
+    assert panel.plots["ratio"].getAxis("left").logMode and panel.plots["loss"].getAxis("left").logMode
+    assert not panel.plots["accuracy"].getAxis("left").logMode
+
+
+@pytest.mark.parametrize("graph, key", [("ratio", "ratio"), ("loss", "loss_softmax")])
+def test_log_graphs_skip_zero_negative_and_non_finite_values_and_still_paint(shown_panel, graph, key):
+    panel = shown_panel(compare=False)
+    values = [4.0, 0.0, -1.0, float("nan"), float("inf"), float("-inf"), 1e-300, 0.2]
+    for step, value in enumerate(values, start=1):
+        base = snapshot(step, 0.1, value, 0.5)
+        metrics = dataclasses.replace(base.metrics, ratio=value)
+        panel.add_frame(Frame(dataclasses.replace(base, metrics=metrics), None))
+    panel.refresh_graph(graph)
+    assert curve_data(panel, "primary", key)[0].tolist() == [1, 7, 8]
+    panel.graphs.grab()  # paints: a guard that caught anything fails the test (conftest)
+    for value in values:  # a graph that only ever saw one kind of bad value
+        panel.clear(compare=False)
+        base = snapshot(1, 0.1, value, 0.5)
+        panel.add_frame(Frame(dataclasses.replace(base, metrics=dataclasses.replace(base.metrics, ratio=value)), None))
+        panel.refresh_graph(graph)
+        panel.graphs.grab()
+
+
+def test_a_log_axis_of_few_decades_labels_decades_first():
+    from cl_viz.qt.plot.log_axis import few_decade_ticks
+
+    levels = few_decade_ticks(math.log10(0.095), math.log10(8))  # the ratio graph early in a run
+    assert [10 ** v for v in levels[0][1]] == pytest.approx([0.1, 1.0])
+    assert [10 ** v for v in levels[1][1]] == pytest.approx([0.2, 0.5, 2, 5])
+    assert len(levels[2][1]) == 11
+    for low, high in ((0.0, 0.0), (1.0, float("nan")), (-float("inf"), 1.0), (0.0, 5.0)):
+        assert few_decade_ticks(low, high) == []  # nothing to tick, or pyqtgraph's own above 3 decades

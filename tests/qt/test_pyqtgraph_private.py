@@ -19,6 +19,9 @@ def test_every_private_name_used_exists_where_expected(qtbot):
     assert callable(plot_item.getViewBox().updateMatrix) and callable(plot_item.getViewBox().prepareForPaint)
     assert isinstance(plot_item.layout, pg.QtWidgets.QGraphicsGridLayout) and plot_item.titleLabel is not None
     assert plot_item.layout.itemAt(pyqtgraph_private.VIEW_ROW, 1) is plot_item.getViewBox()
+    top_axis = plot_item.getAxis("top")
+    assert plot_item.layout.itemAt(pyqtgraph_private.TOP_AXIS_ROW, pyqtgraph_private.VIEW_COLUMN) is top_axis
+    assert not top_axis.isVisible()  # add_above_view takes its cell
     assert axis._tickLevels is None and callable(axis._updateMaxTextSize)
     legend = pg.LegendItem()
     legend.addItem(pg.PlotDataItem([0, 1]), "a")

@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 TESTED_VERSIONS = ((0, 14),)  # major, minor
 VIEW_ROW, LEGEND_COLUMN = 2, 3  # PlotItem's grid: row 2 holds the left axis, the view box and the right axis
-TITLE_ROW = 0
+TITLE_ROW, TOP_AXIS_ROW, VIEW_COLUMN = 0, 1, 1
 
 
 def version() -> tuple[int, int]:
@@ -38,6 +38,19 @@ def add_beside_view(plot_item: pg.PlotItem, item: QtWidgets.QGraphicsLayoutItem)
     grid = plot_item.layout
     grid.addItem(item, VIEW_ROW, LEGEND_COLUMN)
     grid.setAlignment(item, QtCore.Qt.AlignmentFlag.AlignTop)
+
+
+def add_above_view(plot_item: pg.PlotItem, item: QtWidgets.QGraphicsLayoutItem, height: int) -> None:
+    """Put `item` in a row of `height` px between the title and the view box, centred, in the cell
+    of the top axis, which is hidden and leaves the PlotItem's grid (it must not be shown again)."""
+    grid = plot_item.layout
+    top_axis = plot_item.getAxis("top")
+    if top_axis.isVisible():
+        raise ValueError("the top axis is shown: its row is not free")
+    grid.removeItem(top_axis)
+    grid.addItem(item, TOP_AXIS_ROW, VIEW_COLUMN)
+    grid.setAlignment(item, QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignVCenter)
+    grid.setRowFixedHeight(TOP_AXIS_ROW, height)
 
 
 def set_title_height(plot_item: pg.PlotItem, height: int) -> None:

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 from cl_viz.core.frames import Frame
 from cl_viz.core.history import BoundedHistory
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.common.pyqtgraph_private import apply_auto_range_now
+from cl_viz.qt.common.pyqtgraph_private import apply_auto_range_now, set_title_height
 from cl_viz.qt.plot.items import GridItem
-from cl_viz.qt.plot.lean_axis import lean_axes
+from cl_viz.qt.plot.lean_axis import LeanAxisItem, lean_axes
+from cl_viz.qt.plot.log_axis import LogAxisItem
+from cl_viz.qt.window.curve_legend import CurveLegend, Entry
 
 CURVE_HZ = 4
 COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest_center_accuracy", "ratio",
@@ -23,7 +25,14 @@ COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest
 GRAPHS = {"loss": ("loss_softmax", "weighted_center"),
           "accuracy": ("probe_accuracy", "nearest_center_accuracy"),
           "ratio": ("ratio",)}
+LOG_GRAPHS = ("loss", "ratio")  # the ratio falls from ~2–8 to ~0.1: linear, the rest would be a flat line at 0
+TITLE_HEIGHT = 22  # pyqtgraph's 30 px, less the room the legend row takes
 RUN_COLORS = {"primary": (0, 114, 178), "comparison": (213, 94, 0)}
+RUN_NAMES = {"primary": "center loss", "comparison": "softmax only"}
+QUANTITY_NAMES = {"loss_softmax": "L_S", "weighted_center": "λ·L_C", "probe_accuracy": "probe (classifier)",
+                  "nearest_center_accuracy": "nearest center"}
+DASHED = ("weighted_center", "nearest_center_accuracy")
+NEUTRAL = (68, 68, 68)  # a legend sample that stands for a quantity of both runs
 ROWS = (("L_S", "loss_softmax", "{:.3f}"), ("λ·L_C", "weighted_center", "{:.4f}"),
         ("probe accuracy", "probe_accuracy", "{:.1%}"), ("nearest-center acc.", "nearest_center_accuracy", "{:.1%}"),
         ("intra / inter", "ratio", "{:.3f}"), ("mean ‖x‖", "feature_norm", "{:.2f}"))
@@ -32,7 +41,9 @@ ROWS = (("L_S", "loss_softmax", "{:.3f}"), ("λ·L_C", "weighted_center", "{:.4f
 class MetricsPanel:
     """Two widgets fed from one history: `table` (latest numbers) and `graphs` (curves over steps).
 
-    Each graph is a view of its own, so that refreshing one repaints only that one."""
+    Each graph is a view of its own, so that refreshing one repaints only that one. Above each graph's
+    data a legend row lists what it draws: line styles for quantities (coloured as the run when only
+    one is drawn), run colours in a graph of one quantity when both runs are drawn."""
 
     def __init__(self, capacity: int = 2000):
         self.histories = {run: BoundedHistory(COLUMNS, capacity) for run in RUN_COLORS}
@@ -41,22 +52,25 @@ class MetricsPanel:
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         self.views: dict[str, pg.PlotWidget] = {}
-        self.plots = {"loss": self._add_plot(row, "loss", "losses (log scale)", log_y=True),
+        self.plots = {"loss": self._add_plot(row, "loss", "losses (log scale)"),
                       "accuracy": self._add_plot(row, "accuracy", "accuracy on the probe set"),
-                      "ratio": self._add_plot(row, "ratio", "intra / inter   (lower = more compact)")}
+                      "ratio": self._add_plot(row, "ratio", "intra / inter (log; lower = tighter)")}
         self.plots["accuracy"].setYRange(0, 1)
+        self.legends = {graph: CurveLegend(plot) for graph, plot in self.plots.items()}
         self.curves = {run: self._add_curves(run) for run in RUN_COLORS}
         self._curves_drawn_at = -1.0
         self.table = QWidget()
         self.values = self._build_table(QGridLayout(self.table))
 
-    def _add_plot(self, row: QHBoxLayout, graph: str, title: str, log_y: bool = False) -> pg.PlotItem:
-        view = self.views[graph] = pg.PlotWidget(background="w", axisItems=lean_axes())
+    def _add_plot(self, row: QHBoxLayout, graph: str, title: str) -> pg.PlotItem:
+        axes = {"left": LogAxisItem("left"), "bottom": LeanAxisItem("bottom")} if graph in LOG_GRAPHS else lean_axes()
+        view = self.views[graph] = pg.PlotWidget(background="w", axisItems=axes)
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row.addWidget(view)
         plot = view.getPlotItem()
         plot.setTitle(f"<span style='color:#333'>{title}</span>")
-        plot.setLogMode(y=log_y)
+        set_title_height(plot, TITLE_HEIGHT)
+        plot.setLogMode(y=graph in LOG_GRAPHS)
         grid = GridItem(plot.getAxis("bottom"), plot.getAxis("left"))  # showGrid's costs ~10 ms a paint
         grid.set_color(QColor(0, 0, 0, 40))
         grid.setZValue(-1)
@@ -69,25 +83,16 @@ class MetricsPanel:
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setPen("#555")
             plot.getAxis(axis).setTextPen("#333")
-        plot.addLegend(offset=(-4, 4), labelTextSize="8pt", labelTextColor="#333")
         return plot
 
     def _add_curves(self, run: str) -> dict[str, pg.PlotDataItem]:
         color = RUN_COLORS[run]
-        name = "center loss" if run == "primary" else "softmax only"
-        solid, dashed = pg.mkPen(color, width=2), pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
-        curves = {
-            "loss_softmax": self.plots["loss"].plot(pen=solid, name=f"L_S, {name}"),
-            "probe_accuracy": self.plots["accuracy"].plot(pen=solid, name=f"probe, {name}"),
-            "nearest_center_accuracy": self.plots["accuracy"].plot(pen=dashed, name=f"nearest center, {name}"),
-            "ratio": self.plots["ratio"].plot(pen=solid, name=name),
-        }
-        if run == "primary":
-            curves["weighted_center"] = self.plots["loss"].plot(pen=dashed, name="λ·L_C, center loss")
-        return curves
+        keys = [key for graph in GRAPHS.values() for key in graph if run == "primary" or key != "weighted_center"]
+        graph_of = {key: graph for graph, graph_keys in GRAPHS.items() for key in graph_keys}
+        return {key: self.plots[graph_of[key]].plot(pen=pg.mkPen(color, width=2, style=_style(key))) for key in keys}
 
     def _build_table(self, grid: QGridLayout) -> dict[tuple[str, str], QLabel]:
-        self.headers = {run: QLabel(f"<b>{'center loss' if run == 'primary' else 'softmax only'}</b>")
+        self.headers = {run: QLabel(f"<b style='color:{pg.mkColor(RUN_COLORS[run]).name()}'>{RUN_NAMES[run]}</b>")
                         for run in RUN_COLORS}
         grid.addWidget(self.headers["primary"], 0, 1, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.headers["comparison"], 0, 2, Qt.AlignmentFlag.AlignRight)
@@ -108,6 +113,8 @@ class MetricsPanel:
             for curve in curves.values():
                 curve.setData([], [])
                 curve.setVisible(run == "primary" or compare)
+        for legend in self.legends.values():
+            legend.show_entries(())
         self.headers["comparison"].setVisible(compare)
         for (run, _), label in self.values.items():
             label.setText("–")
@@ -136,6 +143,7 @@ class MetricsPanel:
 
     def refresh_graph(self, graph: str) -> None:
         """Re-plot one graph ("loss", "accuracy" or "ratio") from the histories of both runs."""
+        drawn = set()
         for run, history in self.histories.items():
             if not len(history):
                 continue
@@ -145,8 +153,11 @@ class MetricsPanel:
                 if curve is None:
                     continue
                 values = history.column(key)
-                ok = np.isfinite(values) & ((values > 0) if graph == "loss" else True)
+                ok = np.isfinite(values) & ((values > 0) if graph in LOG_GRAPHS else True)  # log10 needs > 0
                 curve.setData(steps[ok], values[ok])
+                if curve.isVisible() and ok.any():
+                    drawn.add((run, key))
+        self.legends[graph].show_entries(legend_entries(graph, drawn))
         # the new range now: pyqtgraph would apply it inside the next paint and then paint again
         apply_auto_range_now(self.plots[graph].getViewBox())
 
@@ -154,6 +165,21 @@ class MetricsPanel:
         for _, key, fmt in ROWS:
             value = history.latest[key]
             self.values[(run, key)].setText(fmt.format(value) if np.isfinite(value) else "–")
+
+
+def legend_entries(graph: str, drawn: set[tuple[str, str]]) -> list[Entry]:
+    """What the legend of `graph` lists, given the (run, key) curves that have something drawn."""
+    keys = GRAPHS[graph]
+    runs = [run for run in RUN_COLORS if any((run, key) in drawn for key in keys)]
+    if len(keys) == 1:
+        return [Entry(RUN_NAMES[run], RUN_COLORS[run]) for run in runs] if len(runs) > 1 else []
+    color = RUN_COLORS[runs[0]] if len(runs) == 1 else NEUTRAL
+    return [Entry(QUANTITY_NAMES[key], color, key in DASHED) for key in keys
+            if any((run, key) in drawn for run in runs)]
+
+
+def _style(key: str) -> Qt.PenStyle:
+    return Qt.PenStyle.DashLine if key in DASHED else Qt.PenStyle.SolidLine
 
 
 def _record(snapshot: Snapshot) -> dict[str, float]:
