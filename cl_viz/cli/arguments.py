@@ -10,7 +10,7 @@ import argparse
 
 from cl_viz import __version__
 from cl_viz.core.config import APP_DEFAULTS, CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
-from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, GRID_SCALES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
 TRAIN_DEFAULTS = TrainConfig()
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_figure_arguments(commands.add_parser(
         "figure", help="render the λ grid (the paper's Fig. 3) to an image, headless",
         description="Train one network per λ from the same start on the same batches, then draw them side by "
-                    "side on one scale with the app's plots."))
+                    "side with the app's plots."))
     add_replay_arguments(commands.add_parser(
         "replay", help="open a recorded run (.clviz) in the app",
         description="Play back a run recorded by `cl-viz train --record` or File > Save."))
@@ -127,6 +127,9 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (default: auto)")
     parser.add_argument("--size", default=FIGURE_SIZE, metavar="WxH",
                         help=f"image size in pixels (default: {FIGURE_SIZE})")
+    parser.add_argument("--scale", choices=GRID_SCALES, default=GRID_SCALES[0],
+                        help="own: each plot zoomed to its own features, so that their shapes compare; shared: one "
+                             "scale for all, so that the features are seen to shrink as λ grows (default: own)")
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:

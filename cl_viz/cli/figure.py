@@ -34,14 +34,14 @@ def _figure(args: argparse.Namespace) -> int:
                          lr=args.lr, seed=args.seed, device=args.device).validated()
     created = prepare_file(out)
     try:
-        return _render_into(out, config, lambdas, args.steps, size)
+        return _render_into(out, config, lambdas, args.steps, size, args.scale)
     except BaseException:
         remove_empty_folders(created)
         raise
 
 
 def _render_into(out: Path, config: TrainConfig, lambdas: tuple[float, ...], steps: int,
-                 size: tuple[int, int]) -> int:
+                 size: tuple[int, int], scale: str) -> int:
     from cl_viz.core.data import load_dataset, resolve_name
     from cl_viz.core.grid import LambdaGridRun
 
@@ -56,14 +56,16 @@ def _render_into(out: Path, config: TrainConfig, lambdas: tuple[float, ...], ste
     frame = run.frame()
     if not frame.is_finite:
         raise ClVizError("training diverged (a loss is no longer finite); lower the learning rate or the largest λ")
-    encoded = encode_image(render_grid(frame, dataset.class_names, lambdas, size), out.suffix)
+    encoded = encode_image(render_grid(frame, dataset.class_names, lambdas, size, scale), out.suffix)
     write_atomically(out, lambda file: file.write(encoded))
-    print(f"\nwrote {out} ({size[0]}x{size[1]}, step {frame.step})")
+    scale_note = "each plot its own scale" if scale == "own" else "one shared scale"
+    print(f"\nwrote {out} ({size[0]}x{size[1]}, step {frame.step}, {scale_note})")
     return 0
 
 
-def render_grid(frame, class_names, lambdas, size: tuple[int, int]):
-    """The grid as a QImage, drawn by the same widgets as the app (offscreen when there is no screen)."""
+def render_grid(frame, class_names, lambdas, size: tuple[int, int], scale: str = "own"):
+    """The grid as a QImage, drawn by the same widgets as the app (offscreen when there is no screen);
+    `scale` "own" zooms each plot to its own features, "shared" gives all one scale."""
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
@@ -71,7 +73,7 @@ def render_grid(frame, class_names, lambdas, size: tuple[int, int]):
     from cl_viz.qt.grid.grid_view import LambdaGridView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    view = LambdaGridView(class_names, lambdas)
+    view = LambdaGridView(class_names, lambdas, scale=scale)
     view.resize(*size)
     view.show()
     app.processEvents()

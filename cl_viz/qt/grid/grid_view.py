@@ -1,4 +1,9 @@
-"""One feature plot per λ on one shared scale: the paper's Fig. 3 (used live and by `cl-viz figure`)."""
+"""One feature plot per λ: the paper's Fig. 3 (used live and by `cl-viz figure`).
+
+Each plot has its own scale by default: on one shared scale the largest λ's features, a few units
+across against the softmax run's hundred, are a knot under their own center markers. The shared
+scale is one call away (`set_scale("shared")`): the shrinking feature norm is a lesson too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 from PySide6.QtWidgets import QGridLayout, QLayout, QWidget
 
 from cl_viz.core.frames import GridFrame
+from cl_viz.core.lambdas import GRID_SCALES
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import union_bounds
@@ -18,7 +24,7 @@ FOLLOW_FRACTION = 0.2
 
 class LambdaGridView(QWidget):
     def __init__(self, class_names: Sequence[str], lambdas: Sequence[float], parent: QWidget | None = None,
-                 theme: str = "light"):
+                 theme: str = "light", scale: str = "own"):
         super().__init__(parent)
         self.lambdas = tuple(lambdas)
         columns = min(len(self.lambdas), 3 if len(self.lambdas) in (5, 6, 9) else 4)
@@ -34,27 +40,48 @@ class LambdaGridView(QWidget):
             plot.set_title(_title(lam))
             layout.addWidget(plot, *divmod(index, columns))
             self.plots.append(plot)
-        self.link = AxesLink(self.plots) if len(self.plots) > 1 else None  # a pan or zoom of one moves all
-        self._range: np.ndarray | None = None
+        self.link: AxesLink | None = None  # on the shared scale a pan or zoom of one moves all
+        self._ranges: list[np.ndarray | None] = [None] * len(self.plots)
+        self._scale = ""
+        self.set_scale(scale)
+
+    @property
+    def scale(self) -> str:
+        """"own": each plot zoomed to its own features; "shared": one range for all."""
+        return self._scale
+
+    def set_scale(self, scale: str) -> None:
+        if scale not in GRID_SCALES:
+            raise ValueError(f"scale must be one of {GRID_SCALES}, got {scale!r}")
+        if scale == self._scale:
+            return
+        self._scale = scale
+        if self.link is not None:
+            self.link.unlink()
+            self.link = None
+        if scale == "shared" and len(self.plots) > 1:
+            self.link = AxesLink(self.plots)
+        self._move_ranges(snap=True)
 
     def show_frame(self, frame: GridFrame, snap: bool = False) -> None:
-        """Draw every run; the shared range glides toward the union of all runs' features."""
+        """Draw every run; each range glides toward its own features, or all toward the union of them."""
         for plot, lam, snapshot in zip(self.plots, self.lambdas, frame.snapshots):
             plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
             metrics = snapshot.metrics
             plot.set_title(f"{_title(lam)}   acc {metrics.probe_accuracy:.0%}   intra/inter {metrics.ratio:.2f}")
-        self._move_shared_range(snap)
+        self._move_ranges(snap)
 
-    def _move_shared_range(self, snap: bool) -> None:
-        target = union_bounds(plot.axes.follow_bounds() for plot in self.plots)
-        if target is None:
-            return
-        if snap or self._range is None:
-            self._range = target
-        else:
-            self._range = self._range + FOLLOW_FRACTION * (target - self._range)
-        (xmin, xmax), (ymin, ymax) = self._range
-        for plot in self.plots:
+    def _move_ranges(self, snap: bool) -> None:
+        targets = [plot.axes.follow_bounds() for plot in self.plots]
+        if self._scale == "shared":
+            targets = [union_bounds(targets)] * len(targets)
+        for index, (plot, target) in enumerate(zip(self.plots, targets)):
+            if target is None:
+                continue
+            current = self._ranges[index]
+            new = target if snap or current is None else current + FOLLOW_FRACTION * (target - current)
+            self._ranges[index] = new
+            (xmin, xmax), (ymin, ymax) = new
             plot.axes.set_fixed_range(xmin, xmax, ymin, ymax)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
+from PySide6.QtWidgets import QCheckBox, QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
@@ -65,8 +65,14 @@ class GridWindow(QMainWindow):
         self.lambda_edit = QLineEdit(", ".join(f"{lam:g}" for lam in self.lambdas))
         self.lambda_edit.setToolTip("λ of each network, separated by commas (at most 9); Enter resets.")
         self.lambda_edit.returnPressed.connect(self.reset)
+        self.shared_scale = QCheckBox("One scale for all")
+        self.shared_scale.setToolTip("Unticked, each plot zooms to its own features, so that their shapes compare. "
+                                     "Ticked, all plots share one scale: the features shrink as λ grows.")
+        self.shared_scale.toggled.connect(self.on_shared_scale_toggled)
         for widget in (self.play, self.step_button, self.reset_button, QLabel("  λ values: "), self.lambda_edit):
             bar.addWidget(widget)
+        bar.addSeparator()
+        bar.addWidget(self.shared_scale)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     @Slot()
@@ -90,12 +96,22 @@ class GridWindow(QMainWindow):
     def single_step(self) -> None:
         self.worker.single_step()
 
+    @property
+    def scale(self) -> str:
+        return "shared" if self.shared_scale.isChecked() else "own"
+
+    @Slot(bool)
+    @guarded()
+    def on_shared_scale_toggled(self, _checked: bool) -> None:
+        if self.view is not None:
+            self.view.set_scale(self.scale)
+
     @Slot(object)
     @guarded()
     def on_run_ready(self, info: RunInfo) -> None:
         if self.view is not None:
             self.view.deleteLater()
-        self.view = LambdaGridView(info.class_names, info.lambdas)
+        self.view = LambdaGridView(info.class_names, info.lambdas, scale=self.scale)
         self.setCentralWidget(self.view)
         self.latest = self._drawn = None
         self.statusBar().showMessage(f"{info.dataset_name}, model {info.config.model}, α {info.config.alpha:g}, "
