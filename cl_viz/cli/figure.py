@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from cl_viz.cli.errors import run_reporting_errors
-from cl_viz.cli.progress import Progress
+from cl_viz.cli.progress import DownloadMeter, Progress
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
@@ -45,7 +45,8 @@ def _render_into(out: Path, config: TrainConfig, lambdas: tuple[float, ...], ste
     from cl_viz.core.data import load_dataset, resolve_name
     from cl_viz.core.grid import LambdaGridRun
 
-    dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+    dataset_name = resolve_name(config.dataset, config.data_dir)
+    dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
     run = LambdaGridRun(config, lambdas, dataset)
     print(f"dataset: {dataset.name} ({dataset.source}); model {config.model}; device {run.info.device}; "
           f"λ = {', '.join(f'{lam:g}' for lam in lambdas)}")

@@ -1,4 +1,4 @@
-"""Terminal progress for headless runs: steps/s, images/s, ETA."""
+"""Terminal progress for headless runs: steps/s, images/s, ETA; dataset downloads."""
 
 from __future__ import annotations
 
@@ -45,6 +45,32 @@ class Progress:
         self.stream.flush()
 
 
+class DownloadMeter:
+    """A dataset download's progress, as cl_viz.core.downloads reports it: redrawn in place at most 10 times a
+    second on a terminal; elsewhere one line as it starts and one when it is done."""
+
+    def __init__(self, name: str, stream: TextIO | None = None):
+        self.name = name
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
+        self._started = False
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        finished = done >= total
+        if self.interactive and (finished or now - self._last_draw >= 0.1):
+            self._last_draw = now
+            self.stream.write(f"\rdownloading {self.name}: {_megabytes(done)} of {_megabytes(total)}"
+                              + ("\n" if finished else ""))
+        if not self.interactive and not self._started:
+            self.stream.write(f"downloading {self.name} ({_megabytes(total)})\n")
+        if not self.interactive and finished:
+            self.stream.write(f"downloaded {self.name}\n")
+        self._started = True
+        self.stream.flush()
+
+
 def number(value: float | None, spec: str) -> str:
     """`value` in the format `spec`, or "n/a" where there is no number (None, NaN, ±inf)."""
     if value is None or not math.isfinite(value):
@@ -56,3 +82,7 @@ def _clock(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 2**20:.1f} MB"

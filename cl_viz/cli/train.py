@@ -17,7 +17,7 @@ import numpy as np
 from cl_viz import __version__
 from cl_viz.cli.arguments import DEFAULT_STEPS, TRAIN_DEFAULTS
 from cl_viz.cli.errors import run_reporting_errors
-from cl_viz.cli.progress import Progress, number
+from cl_viz.cli.progress import DownloadMeter, Progress, number
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
@@ -79,7 +79,8 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 
 def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkpoint: dict | None) -> int:
-    dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+    dataset_name = resolve_name(config.dataset, config.data_dir)
+    dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
     run = LockstepRun(config, args.compare, dataset)
     session = run.primary
     if checkpoint:

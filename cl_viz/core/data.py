@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -12,27 +11,25 @@ import torch
 import torch.nn.functional as F
 
 from cl_viz.core.config import DATASET_NAMES
+from cl_viz.core.dataset_files import (  # noqa: F401 (cache_dir, is_available: re-exported)
+    DEBIAN_FASHION_MNIST,
+    DOWNLOADABLE,
+    IDX_FILES,
+    cache_dir,
+    cached_folder,
+    find_idx_file,
+    is_available,
+    missing_idx_files,
+    placement_hint,
+    resolve_name,
+)
 from cl_viz.core.digits import digits_split, load_digit_arrays
+from cl_viz.core.downloads import Progress, download_dataset
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx
 
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-
-IDX_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
 MAX_CLASSES = 100
 IMAGE_SIZE = 28
-
-# name -> (title for messages, torchvision class, which is also its folder under the cache)
-_TORCHVISION = {
-    "mnist": ("MNIST", "MNIST"),
-    "fashion-mnist": ("Fashion-MNIST", "FashionMNIST"),
-    "kmnist": ("KMNIST", "KMNIST"),
-}
 _DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 _CLASS_NAMES = {
     "mnist": _DIGIT_NAMES,
@@ -60,34 +57,9 @@ class Dataset:
         return len(self.class_names)
 
 
-def cache_dir() -> Path:
-    if override := os.environ.get("CL_VIZ_CACHE"):
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cl-viz"
-
-
-def is_available(name: str) -> bool:
-    """Whether `name` loads without the network."""
-    if name == "digits":
-        return True
-    if name not in _TORCHVISION:
-        return False
-    if not _missing_idx_files(_cached_folder(name)):
-        return True
-    return name == "fashion-mnist" and not _missing_idx_files(DEBIAN_FASHION_MNIST)
-
-
-def resolve_name(name: str, data_dir: str | None = None) -> str:
-    """Turn "auto" into a concrete name: "idx" for a data folder, else MNIST when cached, else digits."""
-    if name != "auto":
-        return name
-    if data_dir is not None:
-        return "idx"
-    return "mnist" if is_available("mnist") else "digits"
-
-
-def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True) -> Dataset:
+def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True,
+                 progress: Progress | None = None) -> Dataset:
+    """`progress(bytes done, bytes in all)` follows a download, where one is needed."""
     name = resolve_name(name, data_dir)
     if data_dir is not None:
         if name == "digits":
@@ -95,8 +67,8 @@ def load_dataset(name: str, data_dir: str | None = None, *, download: bool = Tru
         return load_idx_folder(data_dir, name)
     if name == "digits":
         return _load_digits()
-    if name in _TORCHVISION:
-        return _load_cached_or_download(name, download)
+    if name in DOWNLOADABLE:
+        return _load_cached_or_download(name, download, progress)
     raise ClVizError(f"Unknown dataset {name!r}: choose auto, {', '.join(DATASET_NAMES)} or a data folder.")
 
 
@@ -105,16 +77,16 @@ def load_idx_folder(folder: str | PathLike, name: str = "idx") -> Dataset:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ClVizError(f"The data folder {folder} does not exist.")
-    missing = _missing_idx_files(folder)
+    missing = missing_idx_files(folder)
     if missing:
         raise ClVizError(
             f"{folder} lacks {', '.join(missing)} (plain or .gz, in the folder or its raw/ subfolder)."
         )
-    paths = [_find_idx_file(folder, stem) for stem in IDX_FILES]
+    paths = [find_idx_file(folder, stem) for stem in IDX_FILES]
     train_images, train_labels = _read_split(paths[0], paths[1])
     test_images, test_labels = _read_split(paths[2], paths[3])
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
-    title = _TORCHVISION[name][0] if name in _TORCHVISION else ("IDX files" if name == "idx" else name)
+    title = DOWNLOADABLE[name][0] if name in DOWNLOADABLE else ("IDX files" if name == "idx" else name)
     return Dataset(
         name=name,
         source=f"{title} from {folder}",
@@ -157,22 +129,6 @@ def _stratified_quotas(counts: torch.Tensor, size: int) -> list[int]:
     return quotas.tolist()
 
 
-def _cached_folder(name: str) -> Path:
-    return cache_dir() / "datasets" / _TORCHVISION[name][1]
-
-
-def _find_idx_file(folder: Path, stem: str) -> Path | None:
-    for directory in (folder, folder / "raw"):
-        for candidate in (directory / stem, directory / f"{stem}.gz"):
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def _missing_idx_files(folder: Path) -> list[str]:
-    return [stem for stem in IDX_FILES if _find_idx_file(folder, stem) is None]
-
-
 def _read_split(images_path: Path, labels_path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     images = read_idx(images_path)
     labels = read_idx(labels_path)
@@ -199,42 +155,16 @@ def _class_names(name: str, num_classes: int) -> tuple[str, ...]:
     return tuple(str(label) for label in range(num_classes))
 
 
-def _load_cached_or_download(name: str, download: bool) -> Dataset:
-    folder = _cached_folder(name)
-    if not _missing_idx_files(folder):
+def _load_cached_or_download(name: str, download: bool, progress: Progress | None) -> Dataset:
+    folder = cached_folder(name)
+    if not missing_idx_files(folder):
         return load_idx_folder(folder, name)
-    if name == "fashion-mnist" and not _missing_idx_files(DEBIAN_FASHION_MNIST):
+    if name == "fashion-mnist" and not missing_idx_files(DEBIAN_FASHION_MNIST):
         return load_idx_folder(DEBIAN_FASHION_MNIST, name)
-    title = _TORCHVISION[name][0]
     if not download:
-        raise ClVizError(f"{title} is not cached in {folder} and downloading is off. {_placement_hint(folder)}")
-    _download(name)
-    return load_idx_folder(folder, name)
-
-
-def _download(name: str) -> None:
-    import torchvision.datasets  # slow to import (seconds), and only needed here
-
-    title, class_name = _TORCHVISION[name]
-    dataset_class = getattr(torchvision.datasets, class_name)
-    try:
-        dataset_class(root=cache_dir() / "datasets", train=True, download=True)
-    except (OSError, RuntimeError, ValueError, TypeError, AssertionError) as error:
-        raise ClVizError(
-            f"{title} is not cached and could not be downloaded ({_short_reason(error)}). "
-            f"{_placement_hint(_cached_folder(name))}"
-        ) from error
-
-
-def _placement_hint(folder: Path) -> str:
-    files = ", ".join(f"{stem}.gz" for stem in IDX_FILES)
-    return f"Put the four IDX files ({files}) in {folder / 'raw'}, or pass --data-dir FOLDER."
-
-
-def _short_reason(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    reason = lines[-1] if lines else type(error).__name__
-    return reason if len(reason) <= 120 else reason[:117] + "..."
+        raise ClVizError(f"{DOWNLOADABLE[name][0]} is not cached in {folder} and downloading is off. "
+                         f"{placement_hint(folder)}")
+    return load_idx_folder(download_dataset(name, progress=progress), name)
 
 
 def _load_digits() -> Dataset:

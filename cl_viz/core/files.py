@@ -47,6 +47,21 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None])
     return path
 
 
+def move_into_place(source: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Rename `source`, a complete file already flushed to the disk beside `path`, to `path`, durably.
+
+    For files that grow under a name of their own (a download): `path` is the old file or the complete new one.
+    """
+    path = Path(path)
+    try:
+        os.chmod(source, 0o666 & ~_umask())
+        os.replace(source, path)
+    except OSError as error:
+        raise write_error(path, error) from error
+    _sync_folder(path.parent)
+    return path
+
+
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
     """Delete the temporaries of `path` whose writer no longer runs (killed mid-write); return them."""
     path = Path(path)

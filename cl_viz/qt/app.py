@@ -53,13 +53,14 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
 
 
 def _exit_status_once_workers_end(status: int) -> int:
-    """A worker parked at a window's close (busy in a download or a long step) ends before the
-    interpreter does: Qt aborts a process whose QThread is destroyed while it runs."""
+    """A worker or a download parked at a window's close (blocked on the network, a long step) ends before
+    the interpreter does: Qt aborts a process whose QThread is destroyed while it runs."""
+    from cl_viz.qt.window.download_thread import DownloadThread
     from cl_viz.qt.worker import WorkerThread
 
-    if WorkerThread.wait_for_parked(PARKED_WORKERS_WAIT_MS):
+    if WorkerThread.wait_for_parked(PARKED_WORKERS_WAIT_MS) and DownloadThread.wait_for_parked(PARKED_WORKERS_WAIT_MS):
         return status
-    print("cl-viz: a training thread did not stop in time (a download?); leaving without it", file=sys.stderr)
+    print("cl-viz: a training or download thread did not stop in time; leaving without it", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)

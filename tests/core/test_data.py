@@ -6,8 +6,8 @@ from urllib.error import URLError
 import numpy as np
 import pytest
 import torch
-import torchvision.datasets
 
+from cl_viz.core import downloads
 from cl_viz.core.data import (
     DEBIAN_FASHION_MNIST,
     cache_dir,
@@ -93,10 +93,10 @@ def test_uncached_mnist_without_download_names_the_folder(empty_cache):
 
 
 def test_failed_download_is_a_clear_error(empty_cache, monkeypatch):
-    def offline(self):
+    def offline(url, start=0):
         raise URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(torchvision.datasets.MNIST, "download", offline)
+    monkeypatch.setattr(downloads, "open_url", offline)
     with pytest.raises(ClVizError, match=r"could not be downloaded \(.*name resolution.*--data-dir"):
         load_dataset("mnist", download=True)
 

@@ -8,10 +8,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 class Banner(QFrame):
     action_clicked = Signal()
+    dismissed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("banner")
+        self.topic: str | None = None  # what the message shown is about, for whoever handles its action
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.action = QPushButton()
@@ -22,10 +24,12 @@ class Banner(QFrame):
         layout.addWidget(self.dismiss)
         self.action.clicked.connect(self.action_clicked)
         self.action.clicked.connect(self.hide)
+        self.dismiss.clicked.connect(self.dismissed)
         self.dismiss.clicked.connect(self.hide)
         self.hide()
 
-    def show_message(self, text: str, action: str | None = None) -> None:
+    def show_message(self, text: str, action: str | None = None, topic: str | None = None) -> None:
+        self.topic = topic
         self.text.setText(text)
         self.action.setText(action or "")
         self.action.setVisible(action is not None)

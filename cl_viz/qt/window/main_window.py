@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.dataset_files import needs_download, title
+from cl_viz.core.downloads import download_size
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
 from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
@@ -40,6 +42,7 @@ from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import snapshot_bounds
 from cl_viz.qt.plot.glide import glide_seconds
 from cl_viz.qt.window.control_panel import ControlPanel
+from cl_viz.qt.window.download_strip import DownloadStrip
 from cl_viz.qt.window.frame_scheduler import FrameScheduler, paint_in_a_later_pass
 from cl_viz.qt.window.menus import build_menus
 from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
@@ -50,6 +53,7 @@ from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
 STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
+DOWNLOAD_OFFER = "download MNIST"  # the banner topic of the offer to download MNIST
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +73,9 @@ class MainWindow(QMainWindow):
         self.base_config = config  # fields without a control (data folder, probe size, a preset's momentum)
         self._axes_link: AxesLink | None = None
         self._pending_divergence_lr: float | None = None
+        self._reset_after_download = False  # a reset waits for the download of its dataset
+        self._train_after_download = False  # and --autostart with it
+        self._download_offer_declined = False
         self._build_ui()
         self.presentation = PresentationMode(self, self.presentation_strip, self.plot_widgets, (
             self.splitter.widget(1), self.metrics.graphs, self.timeline_bar, self.statusBar(), self.menuBar()))
@@ -109,6 +116,8 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.banner)
+        self.download_strip = DownloadStrip()
+        left_layout.addWidget(self.download_strip)
         self.presentation_strip = PresentationStrip()
         left_layout.addWidget(self.presentation_strip)
         left_layout.addWidget(self.graphs_splitter, 1)
@@ -155,6 +164,10 @@ class MainWindow(QMainWindow):
         self.controls.defaults_clicked.connect(self.restore_defaults)
         self.controls.view_changed.connect(self.on_view_changed)
         self.banner.action_clicked.connect(self.on_banner_action)
+        self.banner.dismissed.connect(self.on_banner_dismissed)
+        self.download_strip.succeeded.connect(self.on_download_succeeded)
+        self.download_strip.failed.connect(self.on_download_failed)
+        self.download_strip.cancelled.connect(self.on_download_cancelled)
         strip = self.presentation_strip
         strip.play_clicked.connect(self.toggle_running)
         strip.step_clicked.connect(self.single_step)
@@ -196,6 +209,10 @@ class MainWindow(QMainWindow):
     @guarded()
     def request_reset(self) -> None:
         config, compare = self.controls.config(self.base_config), self.controls.compare.isChecked()
+        if needs_download(config.dataset, config.data_dir):
+            self._download_then_reset(config.dataset)
+            return
+        self._reset_after_download = False
         self.banner.hide()
         self.playback.recording = None
         self.controls.set_training_enabled(True)
@@ -253,7 +270,9 @@ class MainWindow(QMainWindow):
     @Slot()
     @guarded()
     def on_banner_action(self) -> None:
-        if self._pending_divergence_lr is not None:
+        if self.banner.topic == DOWNLOAD_OFFER:
+            self._download_then_reset("mnist")
+        elif self._pending_divergence_lr is not None:
             self.controls.lr.set_value(self._pending_divergence_lr)
             self.worker.set_live(lr=self._pending_divergence_lr)
             self._pending_divergence_lr = None
@@ -287,9 +306,12 @@ class MainWindow(QMainWindow):
         self._update_titles(self.controls.lam.value())
         self.controls.mark_applied(info.config, info.compare)
         self.statusBar().showMessage(f"Ready: {info.dataset_source}. Press Space to train.", 8000)
-        if info.dataset_name == "digits" and info.config.dataset == "auto":
-            self.statusBar().showMessage("MNIST is not cached: using the built-in digits (scikit-learn). "
-                                         "Choose MNIST under Setup to download it.", 15000)
+        if (info.dataset_name == "digits" and info.config.dataset == "auto" and info.config.data_dir is None
+                and not self._download_offer_declined and self.download_strip.downloading() is None):
+            self.banner.show_message(
+                "MNIST is not cached, so this run uses the 1,797 small digits that ship with scikit-learn "
+                "(8×8 images, enlarged).", action=f"Download MNIST (≈ {download_size('mnist') / 2**20:.0f} MB)",
+                topic=DOWNLOAD_OFFER)
 
     def _show_run(self, info: RunInfo) -> None:
         """Plots, panels and status for a new run (live or recorded)."""
@@ -345,6 +367,51 @@ class MainWindow(QMainWindow):
             f"Training diverged at step {event.step}: the loss became infinite or NaN "
             f"(learning rate {event.lr:g}, λ {event.lam:g}). Training is paused and {kept}.",
             action=f"Continue with learning rate {lower:g}")
+
+    # ----- dataset downloads --------------------------------------------------------------
+    def _download_then_reset(self, name: str) -> None:
+        """Download `name` off the GUI thread, with progress and Cancel; the reset follows once it is in place."""
+        downloading = self.download_strip.downloading()
+        if downloading is None:
+            self.banner.hide()
+            self.download_strip.start(name)
+        elif downloading != name:
+            self.statusBar().showMessage(f"{title(downloading)} is still downloading: cancel it to choose another "
+                                         f"dataset.", 8000)
+            return
+        self._reset_after_download = True
+
+    @Slot()
+    @guarded()
+    def on_banner_dismissed(self) -> None:
+        if self.banner.topic == DOWNLOAD_OFFER:
+            self._download_offer_declined = True
+
+    @Slot(str)
+    @guarded()
+    def on_download_succeeded(self, name: str) -> None:
+        if needs_download(name):  # a downloader that reported success without the files: never loop
+            self.on_download_failed(f"{title(name)} was downloaded but its files are not in the cache.")
+            return
+        self.statusBar().showMessage(f"{title(name)} downloaded.", 8000)
+        if self._reset_after_download:
+            self.request_reset()
+            if self._train_after_download and not self._reset_after_download:
+                self._train_after_download = False
+                self.worker.start()
+
+    @Slot(str)
+    @guarded()
+    def on_download_failed(self, text: str) -> None:
+        self._reset_after_download = self._train_after_download = False
+        self.banner.show_message(text)
+
+    @Slot(str)
+    @guarded()
+    def on_download_cancelled(self, name: str) -> None:
+        self._reset_after_download = self._train_after_download = False
+        self.statusBar().showMessage(f"Download of {title(name)} cancelled; the next one resumes where it stopped.",
+                                     8000)
 
     # ----- timeline and recordings --------------------------------------------------------
     @Slot(int)
@@ -520,7 +587,9 @@ class MainWindow(QMainWindow):
         self.worker_thread.start()
         if not self.playback.replaying:
             self.request_reset()
-            if autostart:
+            if autostart and self._reset_after_download:
+                self._train_after_download = True
+            elif autostart:
                 self.worker.start()
 
     def _restore_geometry(self) -> None:
@@ -540,7 +609,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> bool:
         self.scheduler.stop()
-        return self.worker_thread.shutdown()
+        download_ended = self.download_strip.shutdown()  # cancelled: no partial file takes a final name
+        return self.worker_thread.shutdown() and download_ended
 
     @guarded()
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)

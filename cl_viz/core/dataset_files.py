@@ -1,0 +1,81 @@
+"""Where the MNIST family's IDX files live on disk, and whether they are there (no torch: the GUI thread asks)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+# name -> (title for messages, folder under the cache: torchvision's class name, so its layout is shared)
+DOWNLOADABLE = {
+    "mnist": ("MNIST", "MNIST"),
+    "fashion-mnist": ("Fashion-MNIST", "FashionMNIST"),
+    "kmnist": ("KMNIST", "KMNIST"),
+}
+
+
+def cache_dir() -> Path:
+    if override := os.environ.get("CL_VIZ_CACHE"):
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cl-viz"
+
+
+def cached_folder(name: str) -> Path:
+    """The folder of a downloadable dataset in the cache; its files go in the raw/ subfolder."""
+    return cache_dir() / "datasets" / DOWNLOADABLE[name][1]
+
+
+def title(name: str) -> str:
+    return DOWNLOADABLE[name][0] if name in DOWNLOADABLE else name
+
+
+def is_available(name: str) -> bool:
+    """Whether `name` loads without the network."""
+    if name == "digits":
+        return True
+    if name not in DOWNLOADABLE:
+        return False
+    if not missing_idx_files(cached_folder(name)):
+        return True
+    return name == "fashion-mnist" and not missing_idx_files(DEBIAN_FASHION_MNIST)
+
+
+def needs_download(name: str, data_dir: str | None = None) -> bool:
+    """Whether loading `name` (a name, not "auto") would have to download it first."""
+    return data_dir is None and name in DOWNLOADABLE and not is_available(name)
+
+
+def resolve_name(name: str, data_dir: str | None = None) -> str:
+    """Turn "auto" into a concrete name: "idx" for a data folder, else MNIST when cached, else digits."""
+    if name != "auto":
+        return name
+    if data_dir is not None:
+        return "idx"
+    return "mnist" if is_available("mnist") else "digits"
+
+
+def find_idx_file(folder: Path, stem: str) -> Path | None:
+    for directory in (folder, folder / "raw"):
+        for candidate in (directory / stem, directory / f"{stem}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def missing_idx_files(folder: Path) -> list[str]:
+    return [stem for stem in IDX_FILES if find_idx_file(folder, stem) is None]
+
+
+def placement_hint(folder: Path) -> str:
+    """Where to put the four files by hand (`folder` is the dataset's, as cached_folder gives it)."""
+    files = ", ".join(f"{stem}.gz" for stem in IDX_FILES)
+    return f"Put the four IDX files ({files}) in {folder / 'raw'}, or pass --data-dir FOLDER."
