@@ -22,7 +22,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.window.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 3.0
@@ -82,13 +82,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size", default="1500x950", help="window size (the app opens at 1500x950)")
     parser.add_argument("--single", action="store_true", help="without the softmax-only comparison")
-    parser.add_argument("--model", default=APP_DEFAULTS.model)
+    parser.add_argument("--model", default=DEFAULTS.model)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     threads = max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
     size = tuple(int(part) for part in args.size.split("x"))
-    config = APP_DEFAULTS.replace(dataset="digits", model=args.model, device="cpu")
+    config = DEFAULTS.replace(dataset="digits", model=args.model, device="cpu")
     results = {True: ([], [], 0), False: ([], [], 0)}
     for _ in range(args.rounds):
         for draw in (True, False):

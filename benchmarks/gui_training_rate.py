@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from cl_viz.core.data import load_dataset
 from cl_viz.core.runner import LockstepRun
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.window.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import DEFAULTS
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 WARMUP_S = 2.0
@@ -77,12 +77,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--compare", action="store_true", help="with the softmax-only twin")
-    parser.add_argument("--model", default=APP_DEFAULTS.model)
+    parser.add_argument("--model", default=DEFAULTS.model)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     threads = max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
-    config = APP_DEFAULTS.replace(dataset="digits", model=args.model, device="cpu")
+    config = DEFAULTS.replace(dataset="digits", model=args.model, device="cpu")
     dataset = load_dataset("digits")
     headless, gui, fps = [], [], []
     for _ in range(args.rounds):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 from cl_viz.core.examples import find_example
 from cl_viz.core.recording import load_recording
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.window.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import DEFAULTS
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     recording = load_recording(find_example("center-vs-softmax").path)
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(str(Path(folder) / "s.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings, APP_DEFAULTS, recording=recording)
+        window = MainWindow(settings, DEFAULTS, recording=recording)
         window.scheduler.timer.stop()  # this loop plays the timer's part
         window.resize(width, height)
         window.show()

@@ -28,7 +28,9 @@ def digits():
 
 @pytest.fixture
 def small_config():
-    return TrainConfig(dataset="digits", model="tiny", device="cpu", batch_size=32, probe_size=100, lr=0.05)
+    """Small and fast; plain SGD (no warm-up, no clipping), so tests can compare with hand-written loops."""
+    return TrainConfig(dataset="digits", model="tiny", device="cpu", batch_size=32, probe_size=100, lr=0.05,
+                       warmup_steps=0, clip_norm=0.0)
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 
 from cl_viz import __version__
-from cl_viz.core.config import APP_DEFAULTS, CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, GRID_SCALES
+from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
-TRAIN_DEFAULTS = TrainConfig()
-DEFAULT_STEPS = 1000
+RECIPE_HELP = (f"starting point for every setting not given as a flag: defaults (cl-viz's stable defaults) or "
+               f"official ({OFFICIAL.title}) (default: defaults)")
 RECORD_EVERY = 5
 EVAL_EVERY = 100
 FIGURE_SIZE = "1500x900"
@@ -53,16 +54,17 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", choices=MODELS, help="network to preselect")
     group.add_argument("--lambda", dest="lam", type=float, metavar="λ", help="center-loss weight λ")
     group.add_argument("--alpha", type=float, metavar="α", help="center learning rate α in [0, 1]")
-    group.add_argument("--lr", type=float, help=f"learning rate of the network (default: {APP_DEFAULTS.lr:g})")
+    group.add_argument("--lr", type=float, help=f"learning rate of the network (default: {DEFAULTS.lr:g})")
     group.add_argument("--device", choices=DEVICES, help="training device")
     group.add_argument("--seed", type=int, help="random seed (weights and batch order)")
+    group.add_argument("--recipe", choices=tuple(RECIPES), help="start from this recipe's settings (see train --help)")
     group.add_argument("--compare", action="store_true", help="train a softmax-only run beside it")
     group.add_argument("--autostart", action="store_true", help="start training at once")
     group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = TRAIN_DEFAULTS
+    defaults = DEFAULTS
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
                       help="auto: MNIST if cached, else the built-in digits (default: auto)")
@@ -70,11 +72,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--probe-size", type=int, metavar="N",
                       help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
     model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=MODELS, default=defaults.model, help=f"network (default: {defaults.model})")
-    model.add_argument("--feat-dim", type=int, default=defaults.feat_dim, choices=(2, 3),
-                       help=f"feature dimension (default: {defaults.feat_dim})")
+    model.add_argument("--model", choices=MODELS, help=f"network (default: {defaults.model})")
+    model.add_argument("--feat-dim", type=int, choices=(2, 3), help=f"feature dimension (default: {defaults.feat_dim})")
     model.add_argument("--no-bias", action="store_true", help="classifier without bias (lenet++ and tiny default)")
     model.add_argument("--bias", action="store_true", help="classifier with bias (seed default)")
+    model.add_argument("--init", choices=INITS, help=f"initial weights: PyTorch's default or caffe-face's Xavier "
+                                                      f"filler (default: {defaults.init})")
     loss = parser.add_argument_group("loss (paper units: L = L_S + λ·L_C)")
     loss.add_argument("--loss", choices=("softmax", "center"), default="center",
                       help="softmax: λ = 0 (centers still tracked); center: joint supervision (default)")
@@ -82,19 +85,26 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                       help=f"center-loss weight (default: {defaults.lam:g})")
     loss.add_argument("--alpha", type=float, metavar="α",
                       help=f"center learning rate in [0, 1] (default: {defaults.alpha:g})")
-    loss.add_argument("--center-update", choices=CENTER_UPDATES, default=defaults.center_update,
+    loss.add_argument("--center-update", choices=CENTER_UPDATES,
                       help="paper: Eq. 4; sgd: centers as parameters with SGD at rate α (default: paper)")
     optim = parser.add_argument_group("optimisation")
-    optim.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
+    optim.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
+    optim.add_argument("--optimizer", choices=OPTIMIZERS,
                        help="sgd (momentum 0.9, weight decay 5e-4) or adam (default: sgd)")
     optim.add_argument("--lr", type=float, help=f"learning rate (default: {defaults.lr:g})")
-    optim.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                       help=f"mini-batch size m (default: {defaults.batch_size})")
+    optim.add_argument("--warmup-steps", type=int, metavar="N",
+                       help=f"not in the paper: the learning rate ramps up linearly over the first N steps "
+                            f"(default: {defaults.warmup_steps}; 0: off)")
+    optim.add_argument("--clip-norm", type=float, metavar="NORM",
+                       help=f"not in the paper: clip the network's gradient norm to NORM before each step "
+                            f"(default: {defaults.clip_norm:g}; 0: off)")
+    optim.add_argument("--batch-size", type=int, help=f"mini-batch size m (default: {defaults.batch_size})")
     length = optim.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help=f"optimizer steps (default: {DEFAULT_STEPS})")
+    length.add_argument("--steps", type=int,
+                        help=f"optimizer steps (default: {DEFAULT_STEPS}; {OFFICIAL.steps:,} with --recipe official)")
     length.add_argument("--epochs", type=float, help="passes over the training split")
-    optim.add_argument("--seed", type=int, default=defaults.seed, help=f"random seed (default: {defaults.seed})")
-    optim.add_argument("--device", choices=DEVICES, default=defaults.device, help="auto: cuda, then mps, then cpu")
+    optim.add_argument("--seed", type=int, help=f"random seed (default: {defaults.seed})")
+    optim.add_argument("--device", choices=DEVICES, help="auto: cuda, then mps, then cpu (default: auto)")
     run = parser.add_argument_group("run")
     run.add_argument("--eval-every", type=int, default=EVAL_EVERY, metavar="N",
                      help=f"embed the probe set and record metrics every N steps (default: {EVAL_EVERY})")
@@ -117,13 +127,13 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"optimizer steps for every network (default: {DEFAULT_STEPS})")
     parser.add_argument("--dataset", choices=DATASETS, default="auto", help="dataset (default: auto)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
-    parser.add_argument("--model", choices=MODELS, default=TRAIN_DEFAULTS.model,
-                        help=f"network (default: {TRAIN_DEFAULTS.model})")
-    parser.add_argument("--alpha", type=float, default=TRAIN_DEFAULTS.alpha,
-                        help=f"center learning rate α (default: {TRAIN_DEFAULTS.alpha:g})")
+    parser.add_argument("--model", choices=MODELS, default=DEFAULTS.model,
+                        help=f"network (default: {DEFAULTS.model})")
+    parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
+                        help=f"center learning rate α (default: {DEFAULTS.alpha:g})")
     parser.add_argument("--lr", type=float, default=GRID_LR,
                         help=f"learning rate (default: {GRID_LR}; λ = 0.1 diverges at 0.05 on digits)")
-    parser.add_argument("--seed", type=int, default=TRAIN_DEFAULTS.seed, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed (default: 0)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (default: auto)")
     parser.add_argument("--size", default=FIGURE_SIZE, metavar="WxH",
                         help=f"image size in pixels (default: {FIGURE_SIZE})")

@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from cl_viz import __version__
-from cl_viz.cli.arguments import DEFAULT_STEPS, TRAIN_DEFAULTS
 from cl_viz.cli.errors import run_reporting_errors
 from cl_viz.cli.progress import DownloadMeter, Progress, number
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders, write_atomically
+from cl_viz.core.recipes import RECIPES
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
 from cl_viz.core.session import TrainingSession
@@ -35,20 +35,25 @@ def run_train(args: argparse.Namespace) -> int:
     return run_reporting_errors("cl-viz train", lambda: _train(args))
 
 
+# flag (argparse dest) -> TrainConfig field; a flag left out keeps the recipe's value
+RECIPE_OVERRIDES = ("model", "feat_dim", "init", "alpha", "center_update", "optimizer", "lr", "warmup_steps",
+                    "clip_norm", "batch_size", "seed", "device", "probe_size")
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.bias and args.no_bias:
         raise ClVizError("--bias and --no-bias contradict each other")
-    lam = 0.0 if args.loss == "softmax" else (TRAIN_DEFAULTS.lam if args.lam is None else args.lam)
     if args.loss == "softmax" and args.lam:
         raise ClVizError("--loss softmax means λ = 0; drop --lambda or use --loss center")
-    return TrainConfig(
-        dataset=args.dataset, data_dir=args.data_dir, model=args.model, feat_dim=args.feat_dim,
-        bias=True if args.bias else (False if args.no_bias else None),
-        lam=lam, alpha=TRAIN_DEFAULTS.alpha if args.alpha is None else args.alpha,
-        lr=TRAIN_DEFAULTS.lr if args.lr is None else args.lr,
-        optimizer=args.optimizer, center_update=args.center_update, batch_size=args.batch_size,
-        seed=args.seed, device=args.device, probe_size=args.probe_size,
-    ).validated()
+    base = RECIPES[args.recipe].config
+    changes = {name: getattr(args, name) for name in RECIPE_OVERRIDES if getattr(args, name) is not None}
+    if args.loss == "softmax":
+        changes["lam"] = 0.0
+    elif args.lam is not None:
+        changes["lam"] = args.lam
+    if args.bias or args.no_bias:
+        changes["bias"] = bool(args.bias)
+    return base.replace(dataset=args.dataset, data_dir=args.data_dir, **changes).validated()
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -176,11 +181,10 @@ class Recorder:
 
 
 def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig:
-    """Structure comes from the checkpoint; λ, α and the learning rate may be overridden."""
-    changes = {name: value for name, value in (("lam", args.lam), ("alpha", args.alpha), ("lr", args.lr))
-               if value is not None}
-    if args.device != "auto":
-        changes["device"] = args.device
+    """Structure comes from the checkpoint; the live fields (λ, α, the learning rate, warm-up, clipping)
+    and the device may be overridden."""
+    changes = {name: getattr(args, name) for name in (*LIVE_FIELDS, "device")
+               if getattr(args, name, None) is not None}
     return saved.replace(**changes).validated()
 
 
@@ -197,7 +201,7 @@ def _total_steps(args: argparse.Namespace, session: TrainingSession) -> int:
             raise ClVizError(f"--epochs must be > 0, got {args.epochs:g}")
         requested = math.ceil(args.epochs * session.steps_per_epoch)
     else:
-        requested = DEFAULT_STEPS if args.steps is None else args.steps
+        requested = RECIPES[args.recipe].steps if args.steps is None else args.steps
         if requested < 1:
             raise ClVizError(f"--steps must be ≥ 1, got {requested}")
     return session.step + requested if args.resume else requested

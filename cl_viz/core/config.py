@@ -15,20 +15,23 @@ DATASETS = ("auto", *DATASET_NAMES)
 MODELS = ("lenet++", "seed", "tiny")
 OPTIMIZERS = ("sgd", "adam")
 CENTER_UPDATES = ("paper", "sgd")
+INITS = ("pytorch", "caffe")  # caffe: caffe-face's Xavier filler (uniform ±√(3/fan_in)), zero biases
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 # Changing one of these needs a fresh session; every other field applies between steps.
 STRUCTURAL_FIELDS = (
     "dataset", "data_dir", "model", "feat_dim", "bias", "relu_features",
-    "center_update", "optimizer", "seed", "device", "probe_size", "batch_size",
+    "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init",
 )
-LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight")
+LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm")
 MAX_SEED = 2**32 - 1  # numpy's and torch's generators all take seeds up to here
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Defaults follow the official caffe-face MNIST example, except the CPU-sized model."""
+    """Defaults follow the official caffe-face MNIST example except for the CPU-sized model, a higher learning
+    rate, a short warm-up and gradient clipping (benchmarks/stability_grid.py measures why; the official
+    recipe is cl_viz.core.recipes.OFFICIAL)."""
 
     dataset: str = "auto"
     data_dir: str | None = None
@@ -38,7 +41,7 @@ class TrainConfig:
     relu_features: bool = False  # ReLU instead of PReLU on the feature layer (a lesson, not a default)
     lam: float = 0.01
     alpha: float = 0.5
-    lr: float = 0.01
+    lr: float = 0.05
     softmax_weight: float = 1.0  # 0 gives center loss alone (paper §3.3: everything collapses)
     momentum: float = 0.9
     weight_decay: float = 5e-4
@@ -50,6 +53,10 @@ class TrainConfig:
     probe_size: int | None = None  # None: 2,000 images on CPU, the whole test split on GPU
     lr_milestones: tuple[int, ...] = field(default_factory=tuple)
     lr_gamma: float = 0.8
+    # Not in the paper: they change how the network's weights move, never L, L_C or Eq. 4.
+    warmup_steps: int = 100  # the learning rate ramps linearly from lr/N to lr over the first N steps
+    clip_norm: float = 5.0  # the network's gradient norm is clipped to this before each step (0: off)
+    init: str = "pytorch"
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -67,7 +74,8 @@ class TrainConfig:
         unknown = sorted(str(name) for name in set(data) - FIELD_NAMES)
         if unknown:
             raise ClVizError(f"unknown configuration field(s): {', '.join(unknown)}")
-        return cls(**{name: _stored(name, value) for name, value in data.items()}).validated()
+        stored = {name: _stored(name, value) for name, value in data.items()}
+        return cls(**(FIELDS_ADDED_LATER | stored)).validated()
 
     def with_valid(self, data: dict) -> tuple[TrainConfig, list[str]]:
         """This configuration changed by each field of `data` that is valid on its own; the others are
@@ -90,6 +98,7 @@ class TrainConfig:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("center update", self.center_update, CENTER_UPDATES)
         _check_choice("device", self.device, DEVICES)
+        _check_choice("initialisation", self.init, INITS)
         _check_finite("λ (lambda)", self.lam)
         if self.lam < 0:
             raise ClVizError(f"λ (lambda) must be ≥ 0, got {self.lam:g}")
@@ -119,6 +128,11 @@ class TrainConfig:
         _check_finite("learning-rate decay factor", self.lr_gamma)
         if not 0 < self.lr_gamma <= 1:
             raise ClVizError(f"learning-rate decay factor must be in (0, 1], got {self.lr_gamma:g}")
+        if self.warmup_steps < 0:
+            raise ClVizError(f"warm-up steps must be ≥ 0, got {self.warmup_steps}")
+        _check_finite("gradient clipping norm", self.clip_norm)
+        if self.clip_norm < 0:
+            raise ClVizError(f"gradient clipping norm must be ≥ 0 (0: off), got {self.clip_norm:g}")
         return self
 
     def structural_changes(self, other: TrainConfig) -> list[str]:
@@ -128,8 +142,11 @@ class TrainConfig:
 
 FIELD_TYPES = typing.get_type_hints(TrainConfig)
 FIELD_NAMES = frozenset(FIELD_TYPES)
-# What the app starts with: at lr 0.05 the CPU model's petals form within a few hundred steps.
-APP_DEFAULTS = TrainConfig(lr=0.05)
+# What the app and `cl-viz train` start with.
+DEFAULTS = TrainConfig()
+# Stored configurations (checkpoints, recordings) without these fields come from runs that had none of them.
+FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch"}
+STORED_DEFAULTS = DEFAULTS.replace(**FIELDS_ADDED_LATER)
 
 
 def _stored(name: str, value):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import STORED_DEFAULTS, TrainConfig
 from cl_viz.core.snapshot import Snapshot
 
 NOT_RECORDED = "not recorded"
@@ -81,7 +81,7 @@ class RunInfo:
         only shows it). Raises ValueError where the description itself is not one."""
         if not isinstance(data, dict):
             raise ValueError("its run description is not a table")
-        config, _ = APP_DEFAULTS.with_valid(data.get("config") if isinstance(data.get("config"), dict) else {})
+        config, _ = STORED_DEFAULTS.with_valid(data.get("config") if isinstance(data.get("config"), dict) else {})
         return cls(config=config, compare=_typed(data, "compare", bool),
                    dataset_name=_typed(data, "dataset_name", str), dataset_source=_typed(data, "dataset_source", str),
                    class_names=tuple(_typed(data, "class_names", list)), device=_typed(data, "device", str),

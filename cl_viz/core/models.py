@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cl_viz.core.config import MODELS
+from cl_viz.core.config import INITS, MODELS
 
 
 class FeatureNet(nn.Module):
@@ -69,9 +69,26 @@ def default_bias(name: str) -> bool:
 
 
 def build_model(name: str, feat_dim: int = 2, num_classes: int = 10, bias: bool | None = None,
-                relu_features: bool = False) -> FeatureNet:
+                relu_features: bool = False, init: str = "pytorch") -> FeatureNet:
     if name not in _TRUNKS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    if init not in INITS:
+        raise ValueError(f"unknown initialisation {init!r}; choose one of: {', '.join(INITS)}")
     trunk, trunk_out = _TRUNKS[name]()
     use_bias = default_bias(name) if bias is None else bias
-    return FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features)
+    model = FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features)
+    if init == "caffe":
+        caffe_xavier_init(model)
+    return model
+
+
+@torch.no_grad()
+def caffe_xavier_init(model: nn.Module) -> None:
+    """caffe-face's fillers: weights uniform in ±√(3/fan_in) (Caffe's "xavier"), biases zero."""
+    for layer in model.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            fan_in = layer.weight[0].numel()
+            bound = (3.0 / fan_in) ** 0.5
+            layer.weight.uniform_(-bound, bound)
+            if layer.bias is not None:
+                layer.bias.zero_()

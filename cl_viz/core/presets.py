@@ -22,13 +22,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.resources import resource_dir
 from cl_viz.core.snapshot import Snapshot
 
-PRESET_BASE = APP_DEFAULTS  # a preset's config table changes what the app starts with
+PRESET_BASE = DEFAULTS  # a preset's config table changes what the app starts with
 DEFAULT_STEPS_HINT = 500
 CONFIG_FIELDS = typing.get_type_hints(TrainConfig)
 HIDEABLE_CONTROLS = frozenset(CONFIG_FIELDS) | {"compare"}

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cl_viz import __version__
-from cl_viz.core.config import APP_DEFAULTS
+from cl_viz.core.config import STORED_DEFAULTS
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, write_atomically
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
@@ -168,7 +168,7 @@ def _run_info(header: dict, arrays: dict) -> RunInfo:
         if list(run.class_names) != header["class_names"] or run.probe_size != len(arrays["labels"]):
             raise ValueError("its run description disagrees with its frames")
         return run
-    config, _ = APP_DEFAULTS.with_valid(header.get("config", {}))
+    config, _ = STORED_DEFAULTS.with_valid(header.get("config", {}))
     return RunInfo(config=config, compare=bool(header.get("compare", False)),
                    dataset_name=header.get("dataset", "") or NOT_RECORDED, dataset_source=NOT_RECORDED,
                    class_names=tuple(header["class_names"]), device=NOT_RECORDED, train_size=None,

@@ -71,7 +71,7 @@ class TrainingSession:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
             model = build_model(self.config.model, self.config.feat_dim, self.dataset.num_classes,
-                                self.config.bias, self.config.relu_features)
+                                self.config.bias, self.config.relu_features, self.config.init)
         model = model.to(self.device)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -91,8 +91,14 @@ class TrainingSession:
 
     @property
     def current_lr(self) -> float:
+        """The learning rate of the next step: warm-up ramp, then the multistep decays."""
         decays = sum(self.step >= milestone for milestone in self.config.lr_milestones)
-        return self.config.lr * self.config.lr_gamma ** decays
+        return self.config.lr * self.config.lr_gamma ** decays * self.warmup_factor
+
+    @property
+    def warmup_factor(self) -> float:
+        warmup = self.config.warmup_steps
+        return min(1.0, (self.step + 1) / warmup) if warmup > 0 else 1.0
 
     def set_live(self, **changes: float) -> None:
         """Change λ, α, the learning rate or the softmax weight between steps, without a reset."""
@@ -128,7 +134,7 @@ class TrainingSession:
         labels = self.train_labels[indices].to(self.device, non_blocking=True)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
-        if self.config.lr_milestones and self.step in self.config.lr_milestones:
+        if self.step <= self.config.warmup_steps or self.step in self.config.lr_milestones:
             self._apply_learning_rate()
         features, logits = self.model(images)
         loss_softmax = F.cross_entropy(logits, labels)
@@ -138,6 +144,8 @@ class TrainingSession:
             self.center_optimizer.zero_grad(set_to_none=True)
             total = total + self.center_loss.center_objective(features, labels)
         total.backward()
+        if self.config.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
         self.optimizer.step()
         if self.center_optimizer is not None:
             self.center_optimizer.step()

@@ -8,8 +8,9 @@ import os
 import signal
 import sys
 
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.recipes import RECIPES
 
 PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
@@ -17,11 +18,15 @@ OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:
-    """Remembered setup, overridden by whatever the command line names. A remembered field that is not
-    valid gives way to its default; a flag that is not valid is an error."""
+    """Remembered setup (or, with --recipe, that recipe), overridden by whatever the command line names.
+    A remembered field that is not valid gives way to its default; a flag that is not valid is an error."""
     changes = {field: getattr(args, arg) for arg, field in OVERRIDES if getattr(args, arg, None) is not None}
-    remembered, _ = APP_DEFAULTS.with_valid({f.name: getattr(saved, f.name) for f in dataclasses.fields(saved)})
-    return remembered.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
+    recipe = getattr(args, "recipe", None)
+    if recipe is not None:
+        start = RECIPES[recipe].config
+    else:
+        start, _ = DEFAULTS.with_valid({f.name: getattr(saved, f.name) for f in dataclasses.fields(saved)})
+    return start.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
 
 
 def run_app(args: argparse.Namespace, recording=None) -> int:

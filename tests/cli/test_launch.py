@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from cl_viz.cli.arguments import build_parser
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.qt.app import initial_setup
 from cl_viz.qt.window.settings import load_setup
@@ -43,7 +43,7 @@ def test_a_garbage_settings_file_with_good_flags_launches_with_the_flags(tmp_pat
     settings.setValue("setup/config", '{"probe_size": 100.5, "feat_dim": 3, "lam": "x", "seed": 4, "lr": NaN}')
     settings.setValue("setup/compare", "perhaps")
     args = build_parser().parse_args(["--lambda", "0.5", "--dataset", "digits", "--compare"])
-    assert initial_setup(*load_setup(settings), args) == (APP_DEFAULTS.replace(lam=0.5, dataset="digits", seed=4),
+    assert initial_setup(*load_setup(settings), args) == (DEFAULTS.replace(lam=0.5, dataset="digits", seed=4),
                                                           True)
 
 
@@ -62,3 +62,24 @@ def test_invalid_flag_exits_with_one_line_before_any_window(tmp_path):
 def _env(tmp_path):
     import os
     return dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+
+
+def test_train_starts_from_the_stable_defaults_and_official_is_one_flag_away():
+    from cl_viz.cli.train import config_from_args
+    from cl_viz.core.recipes import OFFICIAL
+
+    parse = build_parser().parse_args
+    assert config_from_args(parse(["train"])) == DEFAULTS
+    official = config_from_args(parse(["train", "--recipe", "official"]))
+    assert official == OFFICIAL.config
+    tuned = config_from_args(parse(["train", "--recipe", "official", "--model", "tiny", "--clip-norm", "2",
+                                    "--warmup-steps", "0", "--init", "pytorch", "--loss", "softmax"]))
+    assert tuned == OFFICIAL.config.replace(model="tiny", clip_norm=2.0, init="pytorch", lam=0.0)
+
+
+def test_the_app_takes_a_recipe_and_flags_on_top_of_it():
+    from cl_viz.core.recipes import OFFICIAL
+
+    config, _ = initial_setup(DEFAULTS.replace(lam=0.3), False, build_parser().parse_args(["--recipe", "official",
+                                                                                          "--seed", "3"]))
+    assert config == OFFICIAL.config.replace(seed=3)

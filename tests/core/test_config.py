@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cl_viz.core.checkpoints import FORMAT, VERSION, load_checkpoint, save_checkpoint
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 
 WRONG_TYPES = [
@@ -77,7 +77,7 @@ def test_a_checkpoint_with_a_config_of_the_wrong_type_is_refused_clearly(tmp_pat
 
 
 def test_with_valid_keeps_each_good_field_and_names_each_bad_one():
-    config, problems = APP_DEFAULTS.with_valid({"lam": 0.2, "probe_size": 100.5, "colour": "red",
+    config, problems = DEFAULTS.with_valid({"lam": 0.2, "probe_size": 100.5, "colour": "red",
                                                 "lr_milestones": [5]})
-    assert config == APP_DEFAULTS.replace(lam=0.2, lr_milestones=(5,))
+    assert config == DEFAULTS.replace(lam=0.2, lr_milestones=(5,))
     assert len(problems) == 2 and "probe_size" in problems[0] and "colour" in problems[1]

@@ -279,7 +279,7 @@ def test_a_recorded_configuration_that_cannot_be_used_takes_its_defaults(tmp_pat
     header["run"]["config"] = config
     odd = _replace_member(good, tmp_path / "odd.clviz", "header.npy", _npy(np.array(json.dumps(header))))
     run = load_recording(odd).run
-    assert run.config.probe_size is None and run.config.lam == recording_module.APP_DEFAULTS.lam
+    assert run.config.probe_size is None and run.config.lam == recording_module.STORED_DEFAULTS.lam
     assert run.class_names == tuple(header["class_names"])
 
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from cl_viz.qt.common.sliders import TICKS, ValueSlider
 from cl_viz.qt.window import control_panel
 from cl_viz.qt.window.control_panel import ControlPanel
-from cl_viz.qt.window.settings import APP_DEFAULTS
+from cl_viz.qt.window.settings import DEFAULTS
 
 
 @pytest.fixture
@@ -87,23 +87,23 @@ def test_the_linear_alpha_slider_rounds_to_its_decimals(panel):
 def test_a_learning_rate_below_the_sliders_range_stays_in_the_box(panel):
     panel.lr.set_value(1e-6)
     assert panel.lr.value() == 1e-6 and panel.lr.box.text() == "1e-06"
-    assert panel.config(APP_DEFAULTS).lr == 1e-6
+    assert panel.config(DEFAULTS).lr == 1e-6
     panel.lr.set_value(1e-7)
     assert panel.lr.value() == 1e-7
 
 
 @pytest.mark.parametrize("batch_size", [1, 8192, 65536])
 def test_the_batch_size_box_takes_what_a_lecture_needs(panel, batch_size):
-    config = APP_DEFAULTS.replace(batch_size=batch_size)
+    config = DEFAULTS.replace(batch_size=batch_size)
     panel.set_config(config, False)
-    assert panel.batch_size.value() == batch_size and panel.config(APP_DEFAULTS) == config
+    assert panel.batch_size.value() == batch_size and panel.config(DEFAULTS) == config
 
 
 def test_a_config_with_small_values_round_trips_through_the_panel(panel):
-    config = APP_DEFAULTS.replace(lam=1e-6, lr=1e-7, alpha=0.0, batch_size=1, seed=2**31 - 1, bias=False,
+    config = DEFAULTS.replace(lam=1e-6, lr=1e-7, alpha=0.0, batch_size=1, seed=2**31 - 1, bias=False,
                                   optimizer="adam", center_update="sgd", model="lenet++", dataset="kmnist")
     panel.set_config(config, True)
-    assert panel.config(APP_DEFAULTS) == config and panel.compare.isChecked()
+    assert panel.config(DEFAULTS) == config and panel.compare.isChecked()
 
 
 def test_the_panel_describes_exactly_its_setup_fields(panel):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from cl_viz.qt.window.frame_scheduler import paint_in_a_later_pass
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup
+from cl_viz.qt.window.settings import DEFAULTS, load_setup
 from cl_viz.qt.worker import TrainingWorker, WorkerThread
 
 
@@ -190,7 +190,7 @@ def test_settings_are_remembered_and_defaults_restored(qtbot, open_window, setti
     assert second.controls.lam.value() == 0.3
     assert second.controls.axis_mode.currentData() == "fixed"
     second.controls.restore_defaults.click()
-    assert second.controls.lam.value() == APP_DEFAULTS.lam
+    assert second.controls.lam.value() == DEFAULTS.lam
     assert second.controls.axis_mode.currentData() == "follow"
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from cl_viz.core.config import TrainConfig
 from cl_viz.qt.window.control_panel import SETUP_FIELDS
-from cl_viz.qt.window.settings import APP_DEFAULTS, load_setup, save_setup
+from cl_viz.qt.window.settings import DEFAULTS, load_setup, save_setup
 
 
 def stored(settings, value, compare=None):
@@ -20,7 +20,7 @@ def stored(settings, value, compare=None):
 
 
 def test_nothing_stored_gives_the_defaults(settings):
-    assert load_setup(settings) == (APP_DEFAULTS, False)
+    assert load_setup(settings) == (DEFAULTS, False)
 
 
 @pytest.mark.parametrize("value", [
@@ -31,42 +31,42 @@ def test_nothing_stored_gives_the_defaults(settings):
     "[" * 100_000, '{"seed": ' + "1" * 5000 + "}", 5, ["a", "b"], QByteArray(b"\xff\x00"),
 ])
 def test_a_garbage_setup_gives_the_defaults_and_never_raises(settings, value):
-    assert stored(settings, value) == (APP_DEFAULTS, False)
+    assert stored(settings, value) == (DEFAULTS, False)
 
 
 @pytest.mark.parametrize("value", ["maybe", "", "2", ["true"]])
 def test_a_garbage_compare_flag_is_off(settings, value):
-    assert stored(settings, json.dumps({"lam": 0.2}), compare=value) == (APP_DEFAULTS.replace(lam=0.2), False)
+    assert stored(settings, json.dumps({"lam": 0.2}), compare=value) == (DEFAULTS.replace(lam=0.2), False)
 
 
 def test_a_bad_field_falls_back_alone_and_keeps_the_good_ones(settings):
     text = '{"lam": 0.2, "batch_size": "x", "seed": 7, "model": "resnet", "alpha": NaN, "bias": false}'
     config, _ = stored(settings, text)
-    assert config == APP_DEFAULTS.replace(lam=0.2, seed=7, bias=False)
+    assert config == DEFAULTS.replace(lam=0.2, seed=7, bias=False)
 
 
 @pytest.mark.parametrize("name, value", [("lam", 500.0), ("lr", 1e-9), ("lr", 50.0), ("batch_size", 100_000),
                                          ("batch_size", 0), ("seed", 2**31), ("seed", -1)])
 def test_a_value_the_control_cannot_show_falls_back_to_the_default(settings, name, value):
     config, _ = stored(settings, json.dumps({name: value, "lam": 0.3} if name != "lam" else {name: value}))
-    assert getattr(config, name) == getattr(APP_DEFAULTS, name)
+    assert getattr(config, name) == getattr(DEFAULTS, name)
 
 
 def test_only_fields_the_window_has_a_control_for_are_remembered(settings):
-    config = APP_DEFAULTS.replace(lam=0.3, feat_dim=3, probe_size=100, momentum=0.5, relu_features=True,
+    config = DEFAULTS.replace(lam=0.3, feat_dim=3, probe_size=100, momentum=0.5, relu_features=True,
                                   data_dir="/somewhere", lr_milestones=(10,))
     save_setup(settings, config, True)
     assert set(json.loads(settings.value("setup/config"))) == set(SETUP_FIELDS)
-    assert load_setup(settings) == (APP_DEFAULTS.replace(lam=0.3), True)
+    assert load_setup(settings) == (DEFAULTS.replace(lam=0.3), True)
 
 
 def test_fields_without_a_control_stored_by_an_older_version_are_ignored(settings):
     text = json.dumps(TrainConfig(feat_dim=3, probe_size=50, lam=0.3, lr=0.2).to_dict())
-    assert stored(settings, text) == (APP_DEFAULTS.replace(lam=0.3, lr=0.2), False)
+    assert stored(settings, text) == (DEFAULTS.replace(lam=0.3, lr=0.2), False)
 
 
 def test_every_control_round_trips(settings):
-    config = APP_DEFAULTS.replace(lam=1e-6, alpha=0.25, lr=1e-7, dataset="kmnist", model="lenet++", batch_size=1,
+    config = DEFAULTS.replace(lam=1e-6, alpha=0.25, lr=1e-7, dataset="kmnist", model="lenet++", batch_size=1,
                                   optimizer="adam", center_update="sgd", bias=True, device="cpu", seed=2**31 - 1)
     save_setup(settings, config, False)
     assert load_setup(settings) == (config, False)
@@ -79,4 +79,4 @@ def test_a_settings_file_edited_into_garbage_gives_the_defaults(tmp_path):
     path = tmp_path / "settings.ini"
     path.write_bytes(b'[setup]\nconfig={"lam": 0.2, "seed": 3}\ncompare=@Variant(\\0\\0\\0\\x7f\\0junk)\n'
                      b"\xff\xfe\x00junk\n")
-    assert load_setup(QSettings(str(path), QSettings.Format.IniFormat)) == (APP_DEFAULTS, False)
+    assert load_setup(QSettings(str(path), QSettings.Format.IniFormat)) == (DEFAULTS, False)

@@ -17,21 +17,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEVICES, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS, TrainConfig
 from cl_viz.qt.common.guard import guarded
-from cl_viz.qt.common.sliders import ValueSlider
+from cl_viz.qt.common.sliders import CompactSpinBox, ValueSlider
 
 DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
                   "kmnist": "KMNIST", "digits": "Digits (built in, offline)"}
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
+INIT_LABELS = {"pytorch": "PyTorch default", "caffe": "caffe-face Xavier"}
 LAMBDA_WARNING = 1.0
 HIDEABLE = ("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias", "device", "seed",
-            "alpha", "lr")
+            "alpha", "lr", "warmup_steps", "clip_norm", "init")
 # The TrainConfig fields the panel has a control for, and the numbers those controls can hold.
 SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "batch_size", "optimizer", "center_update", "bias",
-                "device", "seed")
+                "device", "seed", "warmup_steps", "clip_norm", "init")
 CONTROL_RANGES = {"lam": (0.0, 100.0), "alpha": (0.0, 1.0), "lr": (1e-7, 10.0), "batch_size": (1, 65536),
-                  "seed": (0, 2**31 - 1)}
+                  "seed": (0, 2**31 - 1), "warmup_steps": (0, 1_000_000), "clip_norm": (0.0, 1e6)}
 
 TIPS = {
     "lam": "λ, the weight of center loss in L = L_S + λ·L_C (Eq. 5). 0 is softmax only; the paper uses 0.01 "
@@ -51,6 +52,11 @@ TIPS = {
     "bias": "Classifier bias. Without it (the official LeNet++), class centers settle on a ring around 0.",
     "device": "Where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU.",
     "seed": "Random seed for the initial weights and the batch order.",
+    "warmup_steps": "Not in the paper. The learning rate ramps up linearly over the first N steps (0: off).",
+    "clip_norm": "Not in the paper. Before each step the network's gradient norm is clipped to this value, so one "
+                 "bad batch cannot throw the weights to infinity (0: off). L, L_C and Eq. 4 are unchanged.",
+    "init": "Initial weights: PyTorch's default, or caffe-face's Xavier filler (uniform ±√(3/fan_in), zero "
+            "biases) as in the official code.",
     "axis_mode": "follow: the view glides to keep the features in frame; fixed: the axes stay put, so growing "
                  "softmax feature norms stay visible.",
     "show_batch": "Also draw the latest training batch (hollow markers).",
@@ -72,7 +78,8 @@ class ControlPanel(QWidget):
         super().__init__(parent)
         self._applied: tuple[TrainConfig, bool] | None = None
         layout = QVBoxLayout(self)
-        self.training_groups = (self._build_run_group(), self._build_loss_group(), self._build_setup_group())
+        self.training_groups = (self._build_run_group(), self._build_loss_group(), self._build_stability_group(),
+                                self._build_setup_group())
         for group in self.training_groups:
             layout.addWidget(group)
         layout.addWidget(self._build_view_group())
@@ -106,9 +113,9 @@ class ControlPanel(QWidget):
     def _build_loss_group(self) -> QGroupBox:
         group = QGroupBox("Loss  L = L_S + λ·L_C   (applies live)")
         form = QFormLayout(group)
-        self.lam = ValueSlider(1e-5, 1.0, 0.01, log=True, allow_zero=True, **_box_range("lam"))
-        self.alpha = ValueSlider(0.0, 1.0, 0.5, log=False, decimals=3, **_box_range("alpha"))
-        self.lr = ValueSlider(1e-4, 1.0, 0.05, log=True, **_box_range("lr"))  # the box goes below the slider
+        self.lam = ValueSlider(1e-5, 1.0, DEFAULTS.lam, log=True, allow_zero=True, **_box_range("lam"))
+        self.alpha = ValueSlider(0.0, 1.0, DEFAULTS.alpha, log=False, decimals=3, **_box_range("alpha"))
+        self.lr = ValueSlider(1e-4, 1.0, DEFAULTS.lr, log=True, **_box_range("lr"))  # the box goes below the slider
         self.lambda_warning = QLabel("λ > 1: center loss dominates; features may collapse toward 0.")
         self.lambda_warning.setObjectName("warning")
         self.lambda_warning.setWordWrap(True)
@@ -120,6 +127,22 @@ class ControlPanel(QWidget):
         self.lam.value_changed.connect(self._on_lambda)
         self.alpha.value_changed.connect(self._on_alpha)
         self.lr.value_changed.connect(self._on_lr)
+        return group
+
+    def _build_stability_group(self) -> QGroupBox:
+        group = QGroupBox("Stability   (not in the paper; applies live)")
+        form = QFormLayout(group)
+        self.warmup_steps = QSpinBox()
+        self.warmup_steps.setRange(*CONTROL_RANGES["warmup_steps"])
+        self.warmup_steps.setSpecialValueText("off")
+        self.warmup_steps.setSuffix(" steps")
+        self.clip_norm = CompactSpinBox()
+        self.clip_norm.setRange(*CONTROL_RANGES["clip_norm"])
+        self.clip_norm.setSpecialValueText("off")
+        form.addRow("LR warm-up", self.warmup_steps)
+        form.addRow("Clip gradient norm", self.clip_norm)
+        self.warmup_steps.valueChanged.connect(self._on_warmup)
+        self.clip_norm.valueChanged.connect(self._on_clip)
         return group
 
     def _build_setup_group(self) -> QGroupBox:
@@ -134,12 +157,14 @@ class ControlPanel(QWidget):
         self.center_update = _combo((c, c) for c in CENTER_UPDATES)
         self.bias = _combo(BIAS_CHOICES)
         self.device = _combo((d, d) for d in DEVICES)
+        self.init = _combo((name, INIT_LABELS[name]) for name in INITS)
         self.seed = QSpinBox()
         self.seed.setRange(*CONTROL_RANGES["seed"])
         form.addRow("Compare", self.compare)
         for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Batch size", self.batch_size),
                               ("Optimizer", self.optimizer), ("Centers", self.center_update),
-                              ("Classifier", self.bias), ("Device", self.device), ("Seed", self.seed)):
+                              ("Classifier", self.bias), ("Initial weights", self.init), ("Device", self.device),
+                              ("Seed", self.seed)):
             form.addRow(label, widget)
         self.pending = QLabel("Setup changed: reset to apply.")
         self.pending.setObjectName("warning")
@@ -149,7 +174,8 @@ class ControlPanel(QWidget):
         self.pending.setVisible(False)
         self.apply.setVisible(False)
         self.compare.toggled.connect(self._on_setup_edit)
-        for combo in (self.dataset, self.model, self.optimizer, self.center_update, self.bias, self.device):
+        for combo in (self.dataset, self.model, self.optimizer, self.center_update, self.bias, self.init,
+                      self.device):
             combo.currentIndexChanged.connect(self._on_setup_edit)
         for spin in (self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_setup_edit)
@@ -179,14 +205,16 @@ class ControlPanel(QWidget):
 
     def values(self) -> dict:
         """The SETUP_FIELDS as the controls show them."""
-        numbers = {name: getattr(self, name).value() for name in ("lam", "alpha", "lr", "batch_size", "seed")}
+        numbers = {name: getattr(self, name).value()
+                   for name in ("lam", "alpha", "lr", "batch_size", "seed", "warmup_steps", "clip_norm")}
         choices = {name: getattr(self, name).currentData()
-                   for name in ("dataset", "model", "optimizer", "center_update", "bias", "device")}
+                   for name in ("dataset", "model", "optimizer", "center_update", "bias", "init", "device")}
         return numbers | choices
 
     def set_config(self, config: TrainConfig, compare: bool) -> None:
         widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.batch_size,
-                   self.optimizer, self.center_update, self.bias, self.device, self.seed]
+                   self.optimizer, self.center_update, self.bias, self.init, self.device, self.seed,
+                   self.warmup_steps, self.clip_norm]
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -196,10 +224,12 @@ class ControlPanel(QWidget):
             self.compare.setChecked(compare)
             for combo, value in ((self.dataset, config.dataset), (self.model, config.model),
                                  (self.optimizer, config.optimizer), (self.center_update, config.center_update),
-                                 (self.bias, config.bias), (self.device, config.device)):
+                                 (self.bias, config.bias), (self.init, config.init), (self.device, config.device)):
                 _select(combo, value)
             self.batch_size.setValue(config.batch_size)
             self.seed.setValue(config.seed)
+            self.warmup_steps.setValue(config.warmup_steps)
+            self.clip_norm.setValue(config.clip_norm)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -253,6 +283,16 @@ class ControlPanel(QWidget):
     @guarded()
     def _on_lr(self, value: float) -> None:
         self.live_changed.emit({"lr": value})
+
+    @Slot(int)
+    @guarded()
+    def _on_warmup(self, value: int) -> None:
+        self.live_changed.emit({"warmup_steps": value})
+
+    @Slot(float)
+    @guarded()
+    def _on_clip(self, value: float) -> None:
+        self.live_changed.emit({"clip_norm": value})
 
     @Slot()
     @guarded()

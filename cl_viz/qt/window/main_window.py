@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, LIVE_FIELDS, TrainConfig
 from cl_viz.core.dataset_files import needs_download, title
 from cl_viz.core.downloads import download_size
 from cl_viz.core.errors import ClVizError
@@ -235,9 +235,9 @@ class MainWindow(QMainWindow):
     @Slot()
     @guarded()
     def restore_defaults(self) -> None:
-        self.controls.set_config(APP_DEFAULTS, False)
+        self.controls.set_config(DEFAULTS, False)
         self._apply_view(DEFAULT_VIEW)
-        self.worker.set_live(lam=APP_DEFAULTS.lam, alpha=APP_DEFAULTS.alpha, lr=APP_DEFAULTS.lr)
+        self.worker.set_live(**{name: getattr(DEFAULTS, name) for name in LIVE_FIELDS})
 
     def apply_preset(self, preset) -> None:
         """Set the controls as the lesson says, hide what it hides, and reset."""

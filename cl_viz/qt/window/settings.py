@@ -6,14 +6,14 @@ import json
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from cl_viz.core.config import APP_DEFAULTS, TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.qt.window.control_panel import CONTROL_RANGES, SETUP_FIELDS
 
 
 def load_setup(settings: QSettings) -> tuple[TrainConfig, bool]:
     """The last setup: the fields the window has a control for, each one that cannot be read or used
     replaced by its default; every other field is the app's default. Never raises."""
-    config, _ = APP_DEFAULTS.with_valid(_usable_fields(_stored_setup(settings)))
+    config, _ = DEFAULTS.with_valid(_usable_fields(_stored_setup(settings)))
     return config, _bool(settings.value("setup/compare", False))
 
 

@@ -1,0 +1,155 @@
+"""Do the defaults ever diverge? Divergences, probe accuracy and intra/inter over a grid of runs.
+
+Every cell trains a fresh session headless for --steps steps: seeds × λ × datasets × models, under one
+or more recipes (a recipe is a set of TrainConfig fields: the app's defaults, caffe-face's official
+settings, or any fields given on the command line). A run has diverged when a probe snapshot (every
+--check-every steps, and at the end) holds a non-finite loss, feature or center; it then stops.
+The table gives, per recipe, dataset, model and λ: diverged runs, mean final probe accuracy and
+intra/inter of the runs that did not diverge, and "vs softmax" = that intra/inter over the same
+seeds' λ = 0 intra/inter (the compactness that center loss adds; the issue's target is ≤ 0.5 at λ 0.1).
+
+    .venv/bin/python benchmarks/stability_grid.py                      # the full grid (hours on 2 CPU cores)
+    .venv/bin/python benchmarks/stability_grid.py --seeds 0 1 2 --models tiny --jobs 2
+    .venv/bin/python benchmarks/stability_grid.py --recipes defaults before --lambdas 0 0.1 --steps 300
+    .venv/bin/python benchmarks/stability_grid.py --recipes custom --set lr=0.05 warmup_steps=200
+
+Runs are independent; --jobs N trains N at a time in separate processes, each on one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import math
+import multiprocessing
+import time
+from collections import defaultdict
+
+from cl_viz.core.config import DEFAULTS, TrainConfig
+from cl_viz.core.recipes import RECIPES
+
+# The app's defaults before this benchmark existed: lr 0.05, nothing to keep it stable.
+BEFORE = TrainConfig(lr=0.05, warmup_steps=0, clip_norm=0.0)
+
+
+def recipe_config(name: str, overrides: dict) -> TrainConfig:
+    if name == "defaults":
+        return DEFAULTS.replace(**overrides)
+    if name == "before":
+        return BEFORE.replace(**overrides)
+    if name == "custom":
+        return TrainConfig().replace(**overrides)
+    return RECIPES[name].config.replace(**overrides)
+
+
+def train_cell(cell: tuple) -> dict:
+    import torch
+
+    from cl_viz.core.session import TrainingSession
+
+    torch.set_num_threads(1)
+    recipe, config, steps, check_every = cell
+    start = time.perf_counter()
+    session = TrainingSession(config)
+    result = {"recipe": recipe, "dataset": config.dataset, "model": config.model, "lam": config.lam,
+              "seed": config.seed, "diverged_at": None}
+    snapshot = None
+    while session.step < steps:
+        for _ in range(min(check_every, steps - session.step)):
+            session.train_step()
+        snapshot = session.snapshot(include_batch=False)
+        if not snapshot.is_finite:
+            result["diverged_at"] = session.step
+            break
+    if result["diverged_at"] is None and snapshot is not None:
+        result["accuracy"] = snapshot.metrics.probe_accuracy
+        result["ratio"] = snapshot.metrics.ratio
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+def summarise(results: list[dict], seeds: list[int]) -> list[str]:
+    by_cell = defaultdict(list)
+    for result in results:
+        by_cell[(result["recipe"], result["dataset"], result["model"], result["lam"])].append(result)
+    lines = ["| recipe | dataset | model | λ | diverged | probe accuracy | intra/inter | vs softmax |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (recipe, dataset, model, lam), runs in sorted(by_cell.items()):
+        finished = [run for run in runs if run["diverged_at"] is None]
+        diverged = [run for run in runs if run["diverged_at"] is not None]
+        softmax = {run["seed"]: run for run in by_cell.get((recipe, dataset, model, 0.0), [])
+                   if run["diverged_at"] is None}
+        paired = [run["ratio"] / softmax[run["seed"]]["ratio"] for run in finished if run["seed"] in softmax]
+        where = f" (steps {', '.join(str(run['diverged_at']) for run in diverged)})" if diverged else ""
+        lines.append(
+            f"| {recipe} | {dataset} | {model} | {lam:g} | {len(diverged)}/{len(runs)}{where} | "
+            f"{mean_text([run['accuracy'] for run in finished], percent=True)} | "
+            f"{mean_text([run['ratio'] for run in finished])} | "
+            f"{'—' if lam == 0 else mean_text(paired)} |")
+    return lines
+
+
+def mean_text(values: list[float], percent: bool = False) -> str:
+    if not values:
+        return "n/a"
+    mean = sum(values) / len(values)
+    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    return f"{100 * mean:.1f}% ± {100 * spread:.1f}" if percent else f"{mean:.3f} ± {spread:.3f}"
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    overrides = {}
+    for pair in pairs:
+        name, _, text = pair.partition("=")
+        try:
+            overrides[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[name] = text
+    return overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", default=["defaults"],
+                        help=f"defaults (the app's), before (lr 0.05 alone), custom, or {', '.join(RECIPES)}")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="TrainConfig fields changed in every recipe (e.g. lr=0.02 clip_norm=0)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
+    parser.add_argument("--lambdas", nargs="+", type=float, default=[0.0, 1e-3, 1e-2, 1e-1, 1.0])
+    parser.add_argument("--datasets", nargs="+", default=["digits", "fashion-mnist"])
+    parser.add_argument("--models", nargs="+", default=["tiny", "lenet++"])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--check-every", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+
+    overrides = parse_overrides(args.set)
+    cells = []
+    for recipe in args.recipes:
+        for dataset in args.datasets:
+            for model in args.models:
+                for lam in args.lambdas:
+                    for seed in args.seeds:
+                        config = recipe_config(recipe, overrides).replace(
+                            dataset=dataset, model=model, lam=lam, seed=seed, device="cpu").validated()
+                        cells.append((recipe, config, args.steps, args.check_every))
+    print(f"{len(cells)} runs of {args.steps} steps, {args.jobs} at a time")
+    for recipe in args.recipes:
+        config = recipe_config(recipe, overrides)
+        print(f"  {recipe}: lr {config.lr:g}, {config.optimizer}, warm-up {config.warmup_steps} steps, "
+              f"clip {config.clip_norm:g}, init {config.init}, batch {config.batch_size}")
+    start = time.perf_counter()
+    results = []
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        for result in pool.imap_unordered(train_cell, cells):
+            results.append(result)
+            outcome = (f"diverged at step {result['diverged_at']}" if result["diverged_at"] is not None
+                       else f"accuracy {100 * result['accuracy']:.1f}%, intra/inter {result['ratio']:.3f}")
+            print(f"  [{len(results)}/{len(cells)}] {result['recipe']} {result['dataset']} {result['model']} "
+                  f"λ {result['lam']:g} seed {result['seed']}: {outcome} ({result['seconds']:.0f} s)", flush=True)
+    print(f"\n{time.perf_counter() - start:.0f} s in all\n")
+    print("\n".join(summarise(results, args.seeds)))
+
+
+if __name__ == "__main__":
+    main()
