@@ -109,7 +109,8 @@ def test_the_defaults_are_the_stable_recipe_and_official_is_caffe_face():
     official = OFFICIAL.config
     assert (official.model, official.lr, official.momentum, official.weight_decay, official.batch_size) == \
         ("lenet++", 0.01, 0.9, 5e-4, 128)
-    assert (official.lam, official.alpha, official.lr_milestones, official.lr_gamma) == (0.01, 0.5, (5000, 8000, 10000), 0.8)
+    assert (official.lam, official.alpha, official.lr_milestones, official.lr_gamma) == \
+        (0.01, 0.5, (5000, 8000, 10000), 0.8)
     assert (official.warmup_steps, official.clip_norm, official.init, OFFICIAL.steps) == (0, 0.0, "caffe", 10_000)
     assert "not in the paper" in RECIPES["defaults"].title
 
