@@ -3,8 +3,11 @@
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_training_rate.py [--seconds 20] [--compare]
 
 Both use the worker's thread count (all cores but one, as the app does) and the app's default
-setup on the built-in digits; the GUI run draws every frame it receives (~30 fps) offscreen.
-Rounds alternate so that background load hits both alike.
+setup on the built-in digits (or --dataset); the GUI run draws offscreen. Reported: training images/s
+both ways and their ratio, new real frames drawn per second (each re-embeds a slice of the probe set
+with the current weights, so these are real snapshots, not glide steps), and how old the oldest drawn
+point was (median and worst over the frames received, in seconds). Rounds alternate so that
+background load hits both alike.
 """
 
 from __future__ import annotations
@@ -50,12 +53,15 @@ def gui_rate(app: QApplication, config, compare: bool, seconds: float, threads: 
         _process_until(app, lambda: window.playback.latest is not None and window.playback.latest.step > 0, 60)
         _process_until(app, lambda: False, WARMUP_S)
         start_step, start_draws, started = window.playback.latest.step, len(drawn), time.perf_counter()
-        _process_until(app, lambda: False, seconds)
+        frames = {}
+        _process_until(app, lambda: False, seconds, lambda: frames.setdefault(id(window.playback.latest),
+                                                                             window.playback.latest))
         elapsed = time.perf_counter() - started
         rate = (window.playback.latest.step - start_step) * config.batch_size / elapsed
-        fps = round((len(drawn) - start_draws) / elapsed)
+        fps = (len(drawn) - start_draws) / elapsed
+        ages = [_oldest_age(frame) for frame in frames.values() if frame.steps_per_second > 0]
         window.close()
-        return rate, fps
+        return rate, fps, ages
 
 
 def _counting(function, calls: list):
@@ -65,10 +71,16 @@ def _counting(function, calls: list):
     return wrapper
 
 
-def _process_until(app: QApplication, done, seconds: float) -> None:
+def _oldest_age(frame) -> float:
+    behind = max(s.steps_behind for s in (frame.primary, frame.comparison) if s is not None)
+    return behind / frame.steps_per_second
+
+
+def _process_until(app: QApplication, done, seconds: float, each=lambda: None) -> None:
     deadline = time.perf_counter() + seconds
     while not done() and time.perf_counter() < deadline:
         app.processEvents()
+        each()
         time.sleep(0.002)
 
 
@@ -78,25 +90,28 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--compare", action="store_true", help="with the softmax-only twin")
     parser.add_argument("--model", default=DEFAULTS.model)
+    parser.add_argument("--dataset", default="digits")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     threads = max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
-    config = DEFAULTS.replace(dataset="digits", model=args.model, device="cpu")
-    dataset = load_dataset("digits")
-    headless, gui, fps = [], [], []
+    config = DEFAULTS.replace(dataset=args.dataset, model=args.model, device="cpu")
+    dataset = load_dataset(args.dataset)
+    headless, gui, fps, ages = [], [], [], []
     for _ in range(args.rounds):
         headless.append(headless_rate(config, args.compare, args.seconds, dataset))
-        rate, frames = gui_rate(app, config, args.compare, args.seconds, threads)
+        rate, frames, frame_ages = gui_rate(app, config, args.compare, args.seconds, threads)
         gui.append(rate)
         fps.append(frames)
+        ages += frame_ages
     h, g = statistics.median(headless), statistics.median(gui)
-    print(f"model {args.model}, batch {config.batch_size}, {threads} training thread(s), "
+    print(f"{args.dataset}, model {args.model}, batch {config.batch_size}, {threads} training thread(s), "
           f"compare={args.compare}, {args.rounds} rounds of {args.seconds:g} s")
-    print("| run | images/s | frames drawn/s |")
-    print("|---|---:|---:|")
-    print(f"| headless (LockstepRun) | {h:,.0f} | – |")
-    print(f"| GUI streaming | {g:,.0f} | {statistics.median(fps)} |")
+    print("| run | images/s | new real frames drawn/s | oldest point, median / worst |")
+    print("|---|---:|---:|---:|")
+    print(f"| headless (LockstepRun) | {h:,.0f} | – | – |")
+    age = f"{statistics.median(ages):.1f} s / {max(ages):.1f} s" if ages else "n/a"
+    print(f"| GUI streaming | {g:,.0f} | {statistics.median(fps):.1f} | {age} |")
     print(f"GUI / headless: {g / h:.2f}")
 
 

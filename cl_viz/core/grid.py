@@ -27,6 +27,6 @@ class LambdaGridRun(MultiRun):
             session.set_live(**shared)
 
     def frame(self, steps_per_second: float = 0.0, include_batch: bool = False,
-              cancel: Event | None = None) -> GridFrame:
-        snapshots = tuple(session.snapshot(include_batch, cancel) for session in self.sessions)
+              cancel: Event | None = None, refresh: int | None = None) -> GridFrame:
+        snapshots = tuple(session.snapshot(include_batch, cancel, refresh) for session in self.sessions)
         return GridFrame(snapshots, steps_per_second, steps_per_second * self.sessions[0].batch_size)

@@ -71,7 +71,9 @@ class LockstepRun(MultiRun):
         if self.comparison is not None:
             self.comparison.set_live(**{k: v for k, v in changes.items() if k != "lam"})
 
-    def frame(self, steps_per_second: float = 0.0, include_batch: bool = True, cancel: Event | None = None) -> Frame:
-        primary = self.primary.snapshot(include_batch, cancel)
-        comparison = None if self.comparison is None else self.comparison.snapshot(include_batch, cancel)
+    def frame(self, steps_per_second: float = 0.0, include_batch: bool = True, cancel: Event | None = None,
+              refresh: int | None = None) -> Frame:
+        """Snapshots of both runs; `refresh` as in TrainingSession.snapshot (None: the whole probe set)."""
+        primary = self.primary.snapshot(include_batch, cancel, refresh)
+        comparison = None if self.comparison is None else self.comparison.snapshot(include_batch, cancel, refresh)
         return Frame(primary, comparison, steps_per_second, steps_per_second * self.primary.batch_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from threading import Event
 
 import numpy as np
@@ -19,6 +20,16 @@ from cl_viz.core.snapshot import Snapshot, frozen
 
 CPU_PROBE_SIZE = 2000
 PROBE_CHUNK = 512
+
+
+@dataclass
+class ProbeCache:
+    """The probe set's latest embedding, point by point, and the step whose weights made each."""
+
+    features: torch.Tensor
+    logits: torch.Tensor
+    embedded_at: np.ndarray
+    cursor: int  # the next point to re-embed
 
 
 class TrainingSession:
@@ -66,6 +77,7 @@ class TrainingSession:
         self.probe_images = to_model_input(self.dataset.test_images[indices]).to(self.device)
         self.probe_labels = self.dataset.test_labels[indices].to(self.device)
         self._probe_labels_np = frozen(self.probe_labels.cpu().numpy())
+        self._probe_cache: ProbeCache | None = None
 
     def _build_model(self) -> torch.nn.Module:
         with torch.random.fork_rng(devices=[]):
@@ -185,10 +197,13 @@ class TrainingSession:
         images = images.to(self.device)
         return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
 
-    def snapshot(self, include_batch: bool = True, cancel: Event | None = None) -> Snapshot:
-        """Re-embed the probe set and copy everything worth drawing into numpy (raises Cancelled
-        between chunks once `cancel` is set)."""
-        features, logits = self.embed(self.probe_images, cancel)
+    def snapshot(self, include_batch: bool = True, cancel: Event | None = None,
+                 refresh: int | None = None) -> Snapshot:
+        """Copy everything worth drawing into numpy. The probe set is re-embedded with the current
+        weights: all of it, or with `refresh` = n only the next n images in turn, the others keeping
+        their last embedding (`oldest_step` says how old the oldest is). Raises Cancelled between
+        chunks once `cancel` is set."""
+        features, logits, oldest_step = self._embedded_probe(refresh, cancel)
         features_np = features.float().cpu().numpy()
         logits_np = logits.float().cpu().numpy()
         centers = self.center_loss.centers.detach().float().cpu().numpy()
@@ -206,7 +221,25 @@ class TrainingSession:
             batch_features=None if batch is None else frozen(batch["features"].float().cpu().numpy()),
             batch_labels=None if batch is None else frozen(batch["labels"].cpu().numpy()),
             losses_known=self._last_batch is not None,
+            oldest_step=None if oldest_step == self.step else oldest_step,
         )
+
+    @torch.inference_mode()
+    def _embedded_probe(self, refresh: int | None, cancel: Event | None) -> tuple[torch.Tensor, torch.Tensor, int]:
+        size = len(self.probe_images)
+        if refresh is None or refresh >= size or self._probe_cache is None:
+            features, logits = self.embed(self.probe_images, cancel)
+            self._probe_cache = ProbeCache(features, logits, np.full(size, self.step), 0)
+            return features, logits, self.step
+        cache = self._probe_cache
+        chosen = (cache.cursor + torch.arange(max(1, refresh))) % size
+        features, logits = self.embed(self.probe_images[chosen.to(self.probe_images.device)], cancel)
+        index = chosen.to(cache.features.device)
+        cache.features[index] = features
+        cache.logits[index] = logits
+        cache.embedded_at[chosen.numpy()] = self.step
+        cache.cursor = int(chosen[-1] + 1) % size
+        return cache.features, cache.logits, int(cache.embedded_at.min())
 
     @torch.no_grad()
     def _last_losses(self) -> dict[str, float]:
@@ -239,6 +272,7 @@ class TrainingSession:
             self.center_optimizer.load_state_dict(state["center_optimizer"])
         self.step = int(state["step"])
         self._last_batch = None
+        self._probe_cache = None  # embedded by other weights
         self._apply_learning_rate()
 
 

@@ -30,6 +30,12 @@ class Snapshot:
     batch_features: np.ndarray | None = None  # (B, D) latest training batch
     batch_labels: np.ndarray | None = None
     losses_known: bool = True  # False before the first step (and right after a restore): losses are NaN
+    oldest_step: int | None = None  # the step whose weights embedded the oldest probe point (None: all at `step`)
+
+    @property
+    def steps_behind(self) -> int:
+        """How many steps old the oldest drawn probe point is (0: every point embedded just now)."""
+        return 0 if self.oldest_step is None else self.step - self.oldest_step
 
     @property
     def is_finite(self) -> bool:

@@ -1,8 +1,10 @@
 """The training worker: a QObject living in its own QThread, fed commands through a queue.
 
 Data flows one way (session → immutable Frame → signal); commands flow back through a
-thread-safe queue and apply between steps. Frames are emitted at most ~30 times a second
-and the GUI keeps only the newest, so nothing ever queues up behind a slow paint.
+thread-safe queue and apply between steps. While training, up to 20 frames a second each re-embed
+the next slice of the probe set with the current weights (sized to keep embedding near EMBED_SHARE
+of the time), so every drawn point is a real embedding, at most a few seconds old; a paused frame
+re-embeds all of it. The GUI keeps only the newest frame, so nothing queues up behind a slow paint.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.qt.common.guard import guarded
 
-FRAME_INTERVAL_S = 1 / 30
-SNAPSHOT_SHARE = 0.25  # at most this share of the worker's time goes into embedding the probe set
+LIVE_FRAME_INTERVAL_S = 1 / 20  # new frames while training, at most this often
+EMBED_SHARE = 0.08  # while training, about this share of the worker's time re-embeds probe images
+FRAME_SHARE = 0.2  # and never more than this goes into frames (when a frame's fixed cost is high)
+MIN_REFRESH = 16  # probe images re-embedded per frame, at least
 GOOD_STATE_INTERVAL_S = 0.5
 SHUTDOWN_TIMEOUT_MS = 3000  # a window closing waits this long for its worker, then parks it
 
@@ -64,7 +68,8 @@ class TrainingWorker(QObject):
         self._running = False
         self._datasets: dict = {}
         self._last_frame_time = 0.0
-        self._frame_interval = FRAME_INTERVAL_S
+        self._frame_interval = LIVE_FRAME_INTERVAL_S
+        self._seconds_per_image = 0.0  # of a frame, per probe image re-embedded (learned)
         self._steps_at_last_frame = 0
         self._last_good_state_time = 0.0
 
@@ -178,10 +183,13 @@ class TrainingWorker(QObject):
         now = time.perf_counter()
         elapsed = now - self._last_frame_time
         steps = self._run.step - self._steps_at_last_frame
-        rate = steps / elapsed if (self._running and elapsed > 0 and not force) else 0.0
-        frame = self._run.frame(steps_per_second=rate, cancel=self._stopping)
+        live = self._running and not force
+        rate = steps / elapsed if (live and elapsed > 0) else 0.0
+        refresh = self._refresh_size() if live else None
+        frame = self._run.frame(steps_per_second=rate, cancel=self._stopping, refresh=refresh)
         cost = time.perf_counter() - now
-        self._frame_interval = max(FRAME_INTERVAL_S, cost / SNAPSHOT_SHARE)
+        self._learn_frame_cost(cost, refresh)
+        self._frame_interval = max(LIVE_FRAME_INTERVAL_S, cost / FRAME_SHARE)
         self._last_frame_time = time.perf_counter()
         self._steps_at_last_frame = self._run.step
         if not frame.is_finite:
@@ -191,6 +199,23 @@ class TrainingWorker(QObject):
             self._run.remember_good_state()
             self._last_good_state_time = now
         self.frame_ready.emit(frame)
+
+    def _refresh_size(self) -> int:
+        """Probe images to re-embed in the next frame: EMBED_SHARE of a frame interval's time."""
+        probe_size = self._run.info.probe_size
+        if self._seconds_per_image <= 0:
+            return probe_size
+        runs = len(self._run.sessions)
+        budget = EMBED_SHARE * LIVE_FRAME_INTERVAL_S / (self._seconds_per_image * runs)
+        return int(min(probe_size, max(MIN_REFRESH, budget)))
+
+    def _learn_frame_cost(self, cost: float, refresh: int | None) -> None:
+        images = (self._run.info.probe_size if refresh is None else refresh) * len(self._run.sessions)
+        per_image = cost / max(1, images)
+        if self._seconds_per_image <= 0 or refresh is None:
+            self._seconds_per_image = per_image
+        else:
+            self._seconds_per_image += 0.3 * (per_image - self._seconds_per_image)
 
     def _on_divergence(self, frame) -> None:
         self._set_running(False)

@@ -139,3 +139,43 @@ def test_forcing_a_missing_device_is_a_clear_error(small_config, digits, monkeyp
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ClVizError, match="no CUDA GPU"):
         TrainingSession(small_config.replace(device="cuda"), digits)
+
+
+def test_a_partial_refresh_re_embeds_the_next_slice_with_the_current_weights(small_config, digits):
+    session = run(TrainingSession(small_config, digits), 1)
+    full = session.snapshot()
+    assert full.oldest_step is None and full.steps_behind == 0
+    run(session, 2)
+    partial = session.snapshot(refresh=30)
+    current, _ = session.embed(session.probe_images)
+    fresh = slice(0, 30)
+    np.testing.assert_allclose(partial.features[fresh], current[fresh].numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(partial.features[30:], full.features[30:])  # still from step 1
+    assert (partial.oldest_step, partial.steps_behind) == (1, 2)
+    assert partial.metrics.probe_accuracy == pytest.approx(
+        float((partial.predictions == partial.labels).mean()))
+
+
+def test_partial_refreshes_go_round_the_whole_probe_set(small_config, digits):
+    session = run(TrainingSession(small_config, digits), 1)
+    session.snapshot()
+    size = len(session.probe_labels)
+    rounds = -(-size // 30)
+    ages = []
+    for _ in range(rounds):
+        run(session, 1)
+        ages.append(session.snapshot(refresh=30).oldest_step)
+    assert ages[:-1] == [1] * (rounds - 1)  # some point is still from the full snapshot at step 1
+    assert ages[-1] == 2  # every point has been re-embedded since; the oldest at the first refresh
+
+
+def test_a_restore_forgets_embeddings_made_by_other_weights(small_config, digits):
+    session = run(TrainingSession(small_config, digits), 2)
+    state = session.state_dict()
+    session.snapshot()
+    run(session, 3)
+    session.load_state_dict(state)
+    restored = session.snapshot(refresh=10)
+    current, _ = session.embed(session.probe_images)
+    np.testing.assert_allclose(restored.features, current.numpy(), rtol=1e-5, atol=1e-6)
+    assert restored.steps_behind == 0

@@ -264,3 +264,19 @@ class PaintCounter(QObject):
         if event.type() == QEvent.Type.Paint:
             self.paints.append(event.type())
         return False
+
+
+def test_the_status_bar_says_how_old_the_oldest_point_is(small_config, digits):
+    from cl_viz.core.frames import Frame
+    from cl_viz.core.session import TrainingSession
+    from cl_viz.qt.window.main_window import points_age_text
+
+    session = TrainingSession(small_config, digits)
+    session.train_step()
+    session.snapshot()
+    assert points_age_text(Frame(session.snapshot(), None, 0.0, 0.0)) == "points: this step"
+    for _ in range(4):
+        session.train_step()
+    partial = session.snapshot(refresh=10)
+    assert points_age_text(Frame(partial, None, 8.0, 256.0)) == "points: ≤ 4 steps old, 0.5 s"
+    assert points_age_text(Frame(session.snapshot(), partial, 8.0, 256.0)) == "points: ≤ 4 steps old, 0.5 s"

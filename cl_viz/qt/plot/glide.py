@@ -51,8 +51,16 @@ def blend(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
+# Real frames this close together move the clouds smoothly on their own; gliding between them would
+# only take the training thread's time (each glide step is a draw on the GUI thread, holding the GIL).
+NO_GLIDE_BELOW_S = 0.2
+
+
 def glide_seconds(frame_interval: float, low: float = 0.05, high: float = 1.0) -> float:
-    """A glide lasts about as long as the wait for the next frame, within [low, high] seconds."""
+    """A glide lasts about as long as the wait for the next frame, within [low, high] seconds; none
+    when frames come more often than every NO_GLIDE_BELOW_S."""
     if not np.isfinite(frame_interval):
         return low
+    if frame_interval < NO_GLIDE_BELOW_S:
+        return 0.0
     return float(min(high, max(low, frame_interval)))

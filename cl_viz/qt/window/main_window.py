@@ -52,8 +52,17 @@ from cl_viz.qt.window.settings import DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, l
 from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
-STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images")
+STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images", "age")
 DOWNLOAD_OFFER = "download MNIST"  # the banner topic of the offer to download MNIST
+
+
+def points_age_text(frame: Frame) -> str:
+    """How old the oldest drawn point is: while training, each frame re-embeds a slice of the probe set."""
+    behind = max(snapshot.steps_behind for snapshot in (frame.primary, frame.comparison) if snapshot is not None)
+    if behind == 0:
+        return "points: this step"
+    seconds = f", {behind / frame.steps_per_second:.1f} s" if frame.steps_per_second > 0 else ""
+    return f"points: ≤ {behind:,} steps old{seconds}"
 
 
 class MainWindow(QMainWindow):
@@ -140,6 +149,9 @@ class MainWindow(QMainWindow):
         self.status = {name: QLabel() for name in STATUS_FIELDS}
         for label in self.status.values():
             self.statusBar().addPermanentWidget(label)
+        self.status["age"].setToolTip("While training, each frame re-embeds the next slice of the probe images with "
+                                      "the current weights; this is how old the oldest drawn point is. A paused "
+                                      "frame re-embeds them all.")
         self.statusBar().showMessage("Starting…")
 
     @property
@@ -534,6 +546,7 @@ class MainWindow(QMainWindow):
         elif not self.running:
             self.status["speed"].setText("paused")
             self.status["images"].setText("")
+        self.status["age"].setText(points_age_text(frame))
 
     def _update_titles(self, lam: float) -> None:
         self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
