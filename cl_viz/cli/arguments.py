@@ -10,7 +10,7 @@ import argparse
 
 from cl_viz import __version__
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
-from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, GRID_SCALES
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
@@ -123,17 +123,15 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.png", help="image to write (.png, .jpg, .bmp)")
     parser.add_argument("--lambdas", nargs="+", metavar="λ", default=lambdas,
                         help=f"one network per λ (default: {' '.join(lambdas)}, as in the paper's Fig. 3)")
-    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
-                        help=f"optimizer steps for every network (default: {DEFAULT_STEPS})")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
+    parser.add_argument("--steps", type=int, help=f"optimizer steps for every network (default: {DEFAULT_STEPS}; "
+                                                  f"{OFFICIAL.steps:,} with --recipe official)")
     parser.add_argument("--dataset", choices=DATASETS, default="auto", help="dataset (default: auto)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
-    parser.add_argument("--model", choices=MODELS, default=DEFAULTS.model,
-                        help=f"network (default: {DEFAULTS.model})")
-    parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
-                        help=f"center learning rate α (default: {DEFAULTS.alpha:g})")
-    parser.add_argument("--lr", type=float, default=GRID_LR,
-                        help=f"learning rate (default: {GRID_LR}; λ = 0.1 diverges at 0.05 on digits)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed (default: 0)")
+    parser.add_argument("--model", choices=MODELS, help=f"network (default: {DEFAULTS.model})")
+    parser.add_argument("--alpha", type=float, help=f"center learning rate α (default: {DEFAULTS.alpha:g})")
+    parser.add_argument("--lr", type=float, help=f"learning rate (default: {DEFAULTS.lr:g})")
+    parser.add_argument("--seed", type=int, help=f"random seed (default: {DEFAULTS.seed})")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (default: auto)")
     parser.add_argument("--size", default=FIGURE_SIZE, metavar="WxH",
                         help=f"image size in pixels (default: {FIGURE_SIZE})")

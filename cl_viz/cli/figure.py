@@ -12,6 +12,7 @@ from cl_viz.cli.progress import DownloadMeter, Progress
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
+from cl_viz.core.recipes import RECIPES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
@@ -27,17 +28,26 @@ def _figure(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in IMAGE_SUFFIXES:
         raise ClVizError(f"--out must end with one of {', '.join(IMAGE_SUFFIXES)}, got {out.name!r}")
     size = _parse_size(args.size)
-    if args.steps < 0:
-        raise ClVizError(f"--steps must be ≥ 0, got {args.steps}")
+    recipe = RECIPES[args.recipe]
+    steps = recipe.steps if args.steps is None else args.steps
+    if steps < 0:
+        raise ClVizError(f"--steps must be ≥ 0, got {steps}")
     lambdas = parse_lambdas(args.lambdas)
-    config = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, model=args.model, alpha=args.alpha,
-                         lr=args.lr, seed=args.seed, device=args.device).validated()
+    config = figure_config(args)
     created = prepare_file(out)
     try:
-        return _render_into(out, config, lambdas, args.steps, size, args.scale)
+        return _render_into(out, config, lambdas, steps, size, args.scale)
     except BaseException:
         remove_empty_folders(created)
         raise
+
+
+def figure_config(args: argparse.Namespace) -> TrainConfig:
+    """The recipe's configuration, changed by the flags given (λ comes from --lambdas)."""
+    changes = {name: getattr(args, name) for name in ("model", "alpha", "lr", "seed")
+               if getattr(args, name) is not None}
+    return RECIPES[args.recipe].config.replace(dataset=args.dataset, data_dir=args.data_dir, device=args.device,
+                                               **changes).validated()
 
 
 def _render_into(out: Path, config: TrainConfig, lambdas: tuple[float, ...], steps: int,

@@ -7,8 +7,6 @@ from cl_viz.core.errors import ClVizError
 
 DEFAULT_LAMBDAS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
 MAX_RUNS = 9
-# With tiny on digits, λ = 0.1 diverges within 100 steps at lr 0.05 but trains at 0.02 (seed 0).
-GRID_LR = 0.02
 # own: each plot zoomed to its own features, so that the shapes compare (the default); shared: one
 # scale for all, so that the feature norm is seen to shrink as λ grows
 GRID_SCALES = ("own", "shared")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLayout, QLineEdit, QMainWindow
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import GridFrame, RunInfo
-from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_LR, parse_lambdas
+from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.grid.grid_view import LambdaGridView
@@ -22,7 +22,7 @@ class GridWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("cl-viz — λ grid (Wen et al., Fig. 3)")
         self.resize(1500, 900)
-        self.config = config.replace(lr=min(config.lr, GRID_LR))
+        self.config = config
         self.lambdas = parse_lambdas(lambdas)
         self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=lambda_grid_run))
         self.worker = self.worker_thread.worker
