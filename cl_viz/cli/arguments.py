@@ -19,6 +19,7 @@ RECIPE_HELP = (f"starting point for every setting not given as a flag: defaults 
 RECORD_EVERY = 5
 EVAL_EVERY = 100
 FIGURE_SIZE = "1500x900"
+CHECK_SECONDS, CHECK_MIN_SECONDS, CHECK_MAX_SECONDS = 15.0, 1.0, 600.0
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_replay_arguments(commands.add_parser(
         "replay", help="open a recorded run (.clviz) in the app",
         description="Play back a run recorded by `cl-viz train --record` or File > Save."))
+    add_check_arguments(commands.add_parser(
+        "check", help="is this machine ready for the lecture? versions, device, datasets, a measured run",
+        description="Report the Qt platform and screen, the versions, the device and the cached datasets, then "
+                    "measure the default lesson: a third of the time headless, the rest in the app's window. "
+                    "Ends with a verdict; exit status 0 unless something is broken (1)."))
     return parser
 
 
@@ -138,6 +144,28 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=GRID_SCALES, default=GRID_SCALES[0],
                         help="own: each plot zoomed to its own features, so that their shapes compare; shared: one "
                              "scale for all, so that the features are seen to shrink as λ grows (default: own)")
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seconds", type=_positive_seconds, default=CHECK_SECONDS, metavar="N",
+                        help=f"length of the measured run, the window's start-up not counted (default: "
+                             f"{CHECK_SECONDS:g})")
+    parser.add_argument("--model", choices=MODELS, default=DEFAULTS.model,
+                        help=f"network of the measured run (default: {DEFAULTS.model}, the app's default)")
+    parser.add_argument("--device", choices=DEVICES, default=DEFAULTS.device,
+                        help="training device of the measured run (default: auto: cuda, then mps, then cpu)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not CHECK_MIN_SECONDS <= value <= CHECK_MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be between {CHECK_MIN_SECONDS:g} and {CHECK_MAX_SECONDS:g} seconds, "
+                                         f"got {text}")
+    return value
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
         from cl_viz.cli.figure import run_figure
 
         return run_figure(args)
+    if args.command == "check":
+        from cl_viz.cli.check import run_check
+
+        return run_check(args)
     if args.command == "replay":
         from cl_viz.cli.replay import run_replay
 
