@@ -60,6 +60,8 @@ def run_check(args: argparse.Namespace) -> int:
 def build_report(seconds: float, model: str, device: str, progress: bool = False) -> dict:
     problems: list[str] = []
     forced = choose_qt_platform(os.environ)
+    import cl_viz.qt  # noqa: F401 (makes PySide6's import hook cheap before torch's thousands of modules load)
+
     system = {"qt_platform": None, "offscreen_set_by_check": forced, "screen": None,
               "versions": {"python": platform.python_version(), "PySide6": None, "Qt": None, "pyqtgraph": None,
                            "torch": None, "torchvision": None, "numpy": _version("numpy")}}
@@ -67,7 +69,7 @@ def build_report(seconds: float, model: str, device: str, progress: bool = False
     qt_problem = probe_qt_platform()
     if qt_problem is not None:
         problems.append(qt_problem)
-        system["versions"].update(PySide6=_version("PySide6"), pyqtgraph=_version("pyqtgraph"))
+        system["versions"].update(qt_versions())
     else:
         app = make_app()
         from cl_viz.qt.readiness import qt_facts
@@ -129,7 +131,16 @@ def probe_qt_platform() -> str | None:
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
     why = next((line for line in lines if "could not" in line.lower()), lines[0] if lines else
                f"exit status {result.returncode}")
-    return f"no usable Qt platform ({os.environ.get('QT_QPA_PLATFORM') or 'default'}): {why[:200]}"
+    chosen = os.environ.get("QT_QPA_PLATFORM") or "Qt's default"
+    return f"no usable Qt platform ({chosen}): {why[:200]}"
+
+
+def qt_versions() -> dict:
+    """PySide6, Qt and pyqtgraph versions without starting Qt (its platform may be what is broken)."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    return {"PySide6": pyside_version, "Qt": qVersion(), "pyqtgraph": _version("pyqtgraph")}
 
 
 def make_app():

@@ -143,6 +143,10 @@ def advice(measured: Measured) -> list[str]:
         frames = f"only {measured.frames_per_second:.1f} new frames/s (want ≥ {MIN_FRAMES_PER_SECOND:g})"
         if measured.model != "tiny":
             lines.append(f"{frames}: use the tiny model (--model tiny, or Setup > model)")
+        elif measured.gui_steps_per_second < MIN_FRAMES_PER_SECOND:
+            lines.append(f"{frames}: a new frame comes at most once per training step, and steps ran at "
+                         f"{measured.gui_steps_per_second:.1f}/s: close other programs (a smaller batch size "
+                         f"under Setup gives more, smaller steps)")
         elif measured.probe_size > SMALLER_PROBE:
             lines.append(f"{frames}: a smaller probe: probe_size = {SMALLER_PROBE} in a lesson preset's [config] "
                          f"(now {measured.probe_size:,} points; the app has no --probe-size flag)")

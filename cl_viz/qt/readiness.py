@@ -15,8 +15,8 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import metadata
 
+import pyqtgraph as pg
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QSettings, QTimer, Slot, qVersion
 from PySide6.QtGui import QGuiApplication
@@ -36,20 +36,13 @@ def qt_facts(app: QGuiApplication) -> dict:
     """The platform plugin Qt uses, the primary screen, and the Qt-side versions."""
     screen = app.primaryScreen()
     facts = {"platform": app.platformName(), "screen": None,
-             "versions": {"PySide6": pyside_version, "Qt": qVersion(), "pyqtgraph": _version("pyqtgraph")}}
+             "versions": {"PySide6": pyside_version, "Qt": qVersion(), "pyqtgraph": pg.__version__}}
     if screen is not None:
         geometry, available = screen.geometry(), screen.availableGeometry()
         facts["screen"] = {"name": screen.name(), "width": geometry.width(), "height": geometry.height(),
                            "available_width": available.width(), "available_height": available.height(),
                            "device_pixel_ratio": float(screen.devicePixelRatio())}
     return facts
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 @dataclass(frozen=True)
