@@ -35,11 +35,19 @@ def small_config():
 
 @pytest.fixture
 def shown_feature_plot(qtbot):
-    """A FeaturePlot with these classes, 640×520, shown and exposed."""
+    """A FeaturePlot with these classes, 640×520, shown and exposed; kept until the test's teardown.
+
+    qtbot holds its widgets weakly. A shown top-level plot that only a reference cycle keeps alive
+    (the plot and its axes' bound methods) is collected by whatever garbage collection runs next:
+    after the test body, that is inside its own paint event, whose painter then writes into the
+    freed backing store (a segfault in AxisItem.paint, depending on what ran before)."""
     from cl_viz.qt.plot.feature_plot import FeaturePlot
+
+    made = []
 
     def make(class_names):
         widget = FeaturePlot()
+        made.append(widget)
         qtbot.addWidget(widget)
         widget.set_classes(class_names)
         widget.resize(640, 520)
@@ -47,7 +55,7 @@ def shown_feature_plot(qtbot):
         qtbot.waitExposed(widget)
         return widget
 
-    return make
+    yield make
 
 
 @pytest.fixture(autouse=True)

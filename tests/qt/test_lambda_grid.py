@@ -2,9 +2,15 @@ import numpy as np
 import pytest
 
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.frames import GridFrame
 from cl_viz.core.grid import LambdaGridRun
 from cl_viz.core.lambdas import parse_lambdas
+from cl_viz.core.metrics import FeatureMetrics
+from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.grid.grid_view import LambdaGridView
 from cl_viz.qt.grid.grid_window import GridWindow
+
+NAMES = [str(k) for k in range(10)]
 
 
 def test_parse_lambdas():
@@ -44,3 +50,76 @@ def test_grid_window_trains_all_networks(qtbot, small_config):
     qtbot.waitUntil(lambda: window.view is not None and len(window.view.plots) == 3, timeout=5000)
     window.close()
     assert not window.worker_thread.thread.isRunning()
+
+
+def grid_frame(radii) -> GridFrame:
+    """Ten classes on a ring of each radius, one network per radius (softmax's wide, λ = 0.1's tight)."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(400) % 10
+    angles = 2 * np.pi * np.arange(10) / 10
+    snapshots = []
+    for radius in radii:
+        centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        features = centers[labels] + rng.normal(scale=radius / 10, size=(400, 2))
+        snapshots.append(Snapshot(
+            step=1, epoch=0.0, lam=0.0, alpha=0.5, lr=0.02, loss_softmax=1.0, loss_center=1.0, loss_total=1.0,
+            batch_accuracy=0.5, features=features, labels=labels, predictions=labels, centers=centers,
+            classifier_weight=np.zeros((10, 2)), classifier_bias=None,
+            metrics=FeatureMetrics(0.9, 0.9, 1.0, 4.0, 0.25, 3.0)))
+    return GridFrame(tuple(snapshots))
+
+
+def widths(view: LambdaGridView) -> list[float]:
+    return [float(np.diff(plot.axes.view_range()[0])[0]) for plot in view.plots]
+
+
+@pytest.fixture
+def shown_grid(qtbot):
+    """A λ grid of two plots, 900×450, shown, kept until teardown (see shown_feature_plot in conftest.py)."""
+    made = []
+
+    def make(**kwargs) -> LambdaGridView:
+        view = LambdaGridView(NAMES, (0.0, 0.1), **kwargs)
+        made.append(view)
+        qtbot.addWidget(view)
+        view.resize(900, 450)
+        view.show()
+        qtbot.waitExposed(view)
+        return view
+
+    yield make
+
+
+def test_each_plot_has_its_own_scale_by_default(shown_grid):
+    view = shown_grid()
+    assert view.scale == "own" and view.link is None
+    view.show_frame(grid_frame((60.0, 3.0)), snap=True)
+    wide, tight = widths(view)
+    assert tight < wide / 10  # the λ = 0.1 features fill their plot instead of being a knot in the middle
+
+
+def test_the_shared_scale_is_selectable_and_can_be_switched_either_way(shown_grid):
+    frame = grid_frame((60.0, 3.0))
+    view = shown_grid(scale="shared")
+    view.show_frame(frame, snap=True)
+    assert widths(view)[0] == pytest.approx(widths(view)[1]) and view.link is not None
+    view.set_scale("own")  # at once, on the frame shown
+    assert widths(view)[1] < widths(view)[0] / 10 and view.link is None
+    view.set_scale("shared")
+    assert widths(view)[0] == pytest.approx(widths(view)[1])
+    with pytest.raises(ValueError, match="scale must be one of"):
+        view.set_scale("log")
+
+
+def test_the_grid_window_offers_the_shared_scale_and_starts_without_it(qtbot, small_config):
+    window = GridWindow(small_config, (0.0, 0.1), cpu_threads=1)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.view is not None, timeout=30000)
+    assert not window.shared_scale.isChecked() and window.view.scale == "own"
+    window.shared_scale.click()
+    assert window.view.scale == "shared"
+    with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
+        window.reset()
+    qtbot.waitUntil(lambda: window.view is not None and window.view.scale == "shared", timeout=5000)  # kept
+    window.close()

@@ -100,12 +100,16 @@ def test_curves_are_due_a_few_times_a_second(panel):
 
 @pytest.fixture
 def shown_panel(qtbot):
-    """A panel as in the main window: the graphs inside a shown holder, 1000×220."""
+    """A panel as in the main window: the graphs inside a shown holder, 1000×220, kept until teardown
+    (see shown_feature_plot in conftest.py)."""
     from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
+
+    made = []
 
     def make(compare: bool) -> MetricsPanel:
         panel = MetricsPanel(capacity=50)
         holder = QWidget()
+        made.append((panel, holder))
         layout = QVBoxLayout(holder)
         layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         layout.addWidget(panel.graphs)
@@ -114,10 +118,9 @@ def shown_panel(qtbot):
         holder.show()
         qtbot.waitExposed(holder)
         panel.clear(compare=compare)
-        panel.holder = holder  # qtbot keeps only a weak reference
         return panel
 
-    return make
+    yield make
 
 
 def drawn_names(panel: MetricsPanel) -> dict[str, list[str]]:

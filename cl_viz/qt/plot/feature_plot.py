@@ -27,7 +27,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
 from cl_viz.qt.plot.axes import PlotAxes
-from cl_viz.qt.plot.geometry import clean_centers, clean_points, robust_bounds
+from cl_viz.qt.plot.geometry import class_spreads, clean_centers, clean_points, robust_bounds
 from cl_viz.qt.plot.glide import Glide
 from cl_viz.qt.plot.inspector import PlotInspector
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
@@ -156,6 +156,10 @@ class FeaturePlot(QtWidgets.QWidget):
         """Number of stored positions per center trail (at most `trail_length` of __init__)."""
         return self._centers.trail_length
 
+    def center_marker_radii(self) -> np.ndarray:
+        """The radius in pixels of each center's marker as drawn now (NaN: not drawn)."""
+        return self._centers.shown_radii()
+
     @property
     def point_count(self) -> int:
         """Number of probe points drawn by the last frame (non-finite rows excluded)."""
@@ -195,6 +199,7 @@ class FeaturePlot(QtWidgets.QWidget):
         shown_points, shown_centers = self._points.positions, self._centers.centers
         new_points = self._points.set_points(xy, lab, valid)
         self._centers.set_centers(ctr)
+        self._centers.set_spreads(class_spreads(xy, lab, valid, ctr))
         self.axes.step(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
             self._glide = Glide((np.array(shown_points), np.array(self._points.positions)), (shown_centers, ctr),

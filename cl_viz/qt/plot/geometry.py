@@ -115,3 +115,35 @@ def union_bounds(boxes) -> np.ndarray | None:
         return None
     stacked = np.stack(boxes)
     return np.stack([stacked[:, :, 0].min(axis=0), stacked[:, :, 1].max(axis=0)], axis=1)
+
+
+def class_spreads(xy: np.ndarray, labels: np.ndarray, valid: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """The median distance of each class's points to its center, in data units (NaN: no points or no center)."""
+    spreads = np.full(len(centers), np.nan)
+    xy, labels = xy[valid], labels[valid]
+    if not len(xy):
+        return spreads
+    with np.errstate(over="ignore", invalid="ignore"):
+        offsets = xy - centers[labels]
+        distances = np.hypot(offsets[:, 0], offsets[:, 1])
+    for k in range(len(centers)):
+        mine = distances[labels == k]
+        mine = mine[np.isfinite(mine)]
+        if len(mine):
+            spreads[k] = np.median(mine)
+    return spreads
+
+
+def marker_radii(device_centers: np.ndarray, spreads_px: np.ndarray, full: float, minimum: float) -> np.ndarray:
+    """The radius in pixels of each center's marker: `full`, but no more than its class's spread (so that
+    most of a tight cluster shows around its marker) nor half the way to the nearest other center (so
+    that markers do not pile up), and never below `minimum`. NaN rows ask for no limit."""
+    n = len(device_centers)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gaps = device_centers[:, None, :] - device_centers[None, :, :]
+        distances = np.hypot(gaps[..., 0], gaps[..., 1])
+    distances[np.eye(n, dtype=bool) | ~np.isfinite(distances)] = np.inf
+    nearest = distances.min(axis=1, initial=np.inf)
+    limit = np.fmin(spreads_px, nearest / 2.0)  # fmin: a NaN spread sets no limit
+    limit = np.where(np.isfinite(limit), limit, full)
+    return np.clip(limit, minimum, full)

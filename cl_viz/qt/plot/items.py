@@ -12,15 +12,21 @@ from PySide6 import QtCore, QtGui
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import ItemSample
 from cl_viz.qt.plot.bounded_item import PaddedBoundsItem
-from cl_viz.qt.plot.geometry import map_to_device, pixel_size
+from cl_viz.qt.plot.geometry import map_to_device, marker_radii, pixel_size
 from cl_viz.qt.plot.theme import DIM_CENTER_OPACITY, SIZES, Theme, qcolor, trail_pen
 from cl_viz.qt.plot.trails import TrailSprites
 
 TRAIL_PIECES = 4
+RADIUS_STEP = 0.5  # marker radii are rounded to this many pixels: a few sprites per class, not one per frame
+SPRITES_KEPT = 400
 
 
 class CentersItem(PaddedBoundsItem):
-    """Class centers: big outlined markers, a name label each, and a fading trail."""
+    """Class centers: big outlined markers, a name label each, and a fading trail.
+
+    A marker is smaller than full size where its class is: no wider than the class's spread on screen
+    (`set_spreads`) nor than half the way to the nearest other center, so that a tight cluster is not
+    hidden under its own marker (see geometry.marker_radii)."""
 
     def __init__(self, trail_length: int = 40) -> None:
         super().__init__()
@@ -28,10 +34,12 @@ class CentersItem(PaddedBoundsItem):
         self._names: list[QtGui.QStaticText] = []
         self._colors = np.zeros((0, 4), np.uint8)
         self._centers = np.zeros((0, 2))
+        self._spreads = np.zeros(0)
         self._trail = np.zeros((0, 0, 2))
         self._trail_version = 0  # counts changes of _trail: the trail sprites keep what did not change
         self._highlight: int | None = None
         self._marker = SIZES.center
+        self._smallest_marker = SIZES.center_smallest
         self._outline_width = SIZES.center_outline
         self._trail_width = SIZES.trail
         self._font = QtGui.QFont()
@@ -41,7 +49,7 @@ class CentersItem(PaddedBoundsItem):
         self._label_extent = 0.0  # pixels right of a center that its label chip may cover
         self._line_height = 0.0
         self._trail_sprites = TrailSprites()
-        self._sprites: dict[tuple[int, float], tuple[QtGui.QPixmap, QtCore.QPointF]] = {}
+        self._sprites: dict[tuple[int, float, float], tuple[QtGui.QPixmap, QtCore.QPointF]] = {}
 
     @property
     def trail_length(self) -> int:
@@ -55,6 +63,7 @@ class CentersItem(PaddedBoundsItem):
         self._names = [QtGui.QStaticText(str(name)) for name in names]
         self._colors = np.asarray(colors, np.uint8)
         self._centers = np.full((len(names), 2), np.nan)
+        self._spreads = np.full(len(names), np.nan)
         self._set_trail(np.zeros((0, len(names), 2)))
         self._highlight = None
         self._restyle()
@@ -65,6 +74,7 @@ class CentersItem(PaddedBoundsItem):
 
     def set_style(self, scale: float, font: QtGui.QFont, theme: Theme) -> None:
         self._marker = SIZES.center * scale
+        self._smallest_marker = SIZES.center_smallest * scale
         self._outline_width = SIZES.center_outline * scale
         self._trail_width = SIZES.trail * scale
         self._font = font
@@ -92,6 +102,28 @@ class CentersItem(PaddedBoundsItem):
         if moved:
             self._set_trail(np.concatenate([self._trail[-(self._trail_max - 1):], centers[None]]))
         self.show_at(centers)
+
+    def set_spreads(self, spreads: np.ndarray) -> None:
+        """How far each class's points lie from its center, in data units (NaN: no limit on its marker)."""
+        self._spreads = np.asarray(spreads, dtype=np.float64)
+        self.update()
+
+    def shown_radii(self) -> np.ndarray:
+        """The radius in pixels of each marker as the view shows it now (NaN: not drawn)."""
+        view = self.getViewWidget()
+        if view is None:
+            return np.full(len(self._centers), np.nan)
+        transform = self.deviceTransform(view.viewportTransform())
+        radii = self._radii(transform, map_to_device(transform, self._centers))
+        radii[~np.isfinite(self._centers).all(axis=1)] = np.nan
+        return radii
+
+    def _radii(self, transform: QtGui.QTransform, device_centers: np.ndarray) -> np.ndarray:
+        pixels_per_unit = math.sqrt(abs(transform.determinant()))
+        spreads = self._spreads if len(self._spreads) == len(device_centers) else np.full(len(device_centers), np.nan)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spreads_px = spreads * pixels_per_unit
+        return marker_radii(device_centers, spreads_px, self._marker / 2.0, self._smallest_marker / 2.0)
 
     def show_at(self, centers: np.ndarray) -> None:
         """Draw the markers at these positions, on the way to the newest ones of the trail (a glide):
@@ -151,6 +183,7 @@ class CentersItem(PaddedBoundsItem):
         trail = map_to_device(transform, history)
         centers = map_to_device(transform, self._centers)
         finite = np.isfinite(self._centers).all(axis=1)
+        radii = self._radii(transform, np.where(finite[:, None], centers, np.nan))
         painter.resetTransform()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         order = self._paint_order()
@@ -169,19 +202,21 @@ class CentersItem(PaddedBoundsItem):
         for k in order:
             if finite[k]:
                 painter.setOpacity(self._opacity(k))
+                radius = round(float(radii[k]) / RADIUS_STEP) * RADIUS_STEP
                 if vector:
-                    self._paint_marker(painter, k, centers[k])
+                    self._paint_marker(painter, k, centers[k], radius)
                 else:  # a pre-rendered marker and label: ~10x cheaper than drawing them each frame
-                    sprite, anchor = self._marker_sprite(k, dpr)
+                    sprite, anchor = self._marker_sprite(k, dpr, radius)
                     corner = QtCore.QPoint(round(centers[k, 0] - anchor.x()), round(centers[k, 1] - anchor.y()))
-                    painter.drawPixmap(corner,
-                                       sprite)
+                    painter.drawPixmap(corner, sprite)
         painter.setOpacity(1.0)
 
-    def _marker_sprite(self, k: int, dpr: float) -> tuple[QtGui.QPixmap, QtCore.QPointF]:
-        """Class k's marker and label chip as a pixmap, and where in it the center lies (cached)."""
-        if (k, dpr) not in self._sprites:
-            radius = self._marker / 2.0
+    def _marker_sprite(self, k: int, dpr: float, radius: float) -> tuple[QtGui.QPixmap, QtCore.QPointF]:
+        """Class k's marker of this radius and its label chip as a pixmap, and where in it the center lies (cached)."""
+        key = (k, dpr, radius)
+        if key not in self._sprites:
+            if len(self._sprites) >= SPRITES_KEPT:
+                self._sprites.clear()
             pad = self._outline_width + 2.0
             size = self._names[k].size()
             anchor = QtCore.QPointF(radius + pad, max(radius, size.height() / 2.0 + 1.0) + pad)
@@ -192,10 +227,10 @@ class CentersItem(PaddedBoundsItem):
             image.fill(QtCore.Qt.GlobalColor.transparent)
             painter = QtGui.QPainter(image)
             painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-            self._paint_marker(painter, k, np.array([anchor.x(), anchor.y()]))
+            self._paint_marker(painter, k, np.array([anchor.x(), anchor.y()]), radius)
             painter.end()
-            self._sprites[(k, dpr)] = (QtGui.QPixmap.fromImage(image), anchor)
-        return self._sprites[(k, dpr)]
+            self._sprites[key] = (QtGui.QPixmap.fromImage(image), anchor)
+        return self._sprites[key]
 
     def _paint_trail(self, painter, k: int, pts: np.ndarray) -> None:
         """A polyline that fades toward its oldest end, drawn as a few solid-pen pieces of rising
@@ -215,10 +250,9 @@ class CentersItem(PaddedBoundsItem):
             painter.setPen(trail_pen(color, fraction, self._trail_width))
             painter.drawPolyline(line)
 
-    def _paint_marker(self, painter, k: int, center: np.ndarray) -> None:
+    def _paint_marker(self, painter, k: int, center: np.ndarray, radius: float) -> None:
         x, y = float(center[0]), float(center[1])
-        radius = self._marker / 2.0
-        painter.setPen(QtGui.QPen(self._outline, self._outline_width))
+        painter.setPen(QtGui.QPen(self._outline, min(self._outline_width, radius / 2.0)))
         painter.setBrush(qcolor(self._colors[k]))
         painter.drawEllipse(QtCore.QPointF(x, y), radius, radius)
         self._paint_label(painter, k, x + radius + 4.0, y)

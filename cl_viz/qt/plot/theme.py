@@ -56,6 +56,7 @@ class Sizes:
     batch_ring: float = 1.5
     point_alpha: int = 170
     center: float = 14.0
+    center_smallest: float = 6.0  # a marker shrinks toward this over a tight cluster
     center_outline: float = 1.6
     trail: float = 2.0
     label_pt: float = 9.0
