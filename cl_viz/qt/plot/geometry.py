@@ -17,6 +17,7 @@ PIXEL_LIMIT = 1.0e6  # device coordinates are clipped to ±this before they reac
 FOLLOW_SAMPLE = 8192  # at most this many points feed the robust bounds of follow mode
 FOLLOW_PERCENTILES = (0.5, 99.5)
 FOLLOW_PADDING = 0.08  # fraction of the robust span added on each side
+SPREAD_SAMPLE = 2048  # at most this many points estimate the spread of each class
 
 
 def clean_points(features, labels, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,19 +119,26 @@ def union_bounds(boxes) -> np.ndarray | None:
 
 
 def class_spreads(xy: np.ndarray, labels: np.ndarray, valid: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """The median distance of each class's points to its center, in data units (NaN: no points or no center)."""
+    """The median distance of each class's points to its center, in data units (NaN: no points or no
+    center), from at most SPREAD_SAMPLE points drawn at random (the same ones for the same count)."""
     spreads = np.full(len(centers), np.nan)
+    if len(xy) > SPREAD_SAMPLE:
+        pick = np.random.default_rng(len(xy)).integers(0, len(xy), SPREAD_SAMPLE)
+        xy, labels, valid = xy[pick], labels[pick], valid[pick]
     xy, labels = xy[valid], labels[valid]
-    if not len(xy):
-        return spreads
     with np.errstate(over="ignore", invalid="ignore"):
         offsets = xy - centers[labels]
         distances = np.hypot(offsets[:, 0], offsets[:, 1])
-    for k in range(len(centers)):
-        mine = distances[labels == k]
-        mine = mine[np.isfinite(mine)]
-        if len(mine):
-            spreads[k] = np.median(mine)
+    finite = np.isfinite(distances)
+    distances, labels = distances[finite], labels[finite]
+    if not len(distances):
+        return spreads
+    ordered = distances[np.lexsort((distances, labels))]  # by class, then by distance
+    counts = np.bincount(labels, minlength=len(centers))
+    starts = np.cumsum(counts) - counts
+    has = counts > 0
+    lower, upper = starts[has] + (counts[has] - 1) // 2, starts[has] + counts[has] // 2
+    spreads[has] = (ordered[lower] + ordered[upper]) / 2.0  # each class's median
     return spreads
 
 
