@@ -22,6 +22,7 @@ import argparse
 import ast
 import math
 import multiprocessing
+import re
 import time
 from collections import defaultdict
 
@@ -97,6 +98,24 @@ def mean_text(values: list[float], percent: bool = False) -> str:
     return f"{100 * mean:.1f}% ± {100 * spread:.1f}" if percent else f"{mean:.3f} ± {spread:.3f}"
 
 
+LOG_LINE = re.compile(r"\[\d+/\d+\] (?P<recipe>\S+) (?P<dataset>\S+) (?P<model>\S+) λ (?P<lam>\S+) seed (?P<seed>\d+): "
+                      r"(?:diverged at step (?P<diverged>\d+)|accuracy (?P<accuracy>[\d.]+)%, "
+                      r"intra/inter (?P<ratio>[\d.]+))")
+
+
+def results_from_log(path: str) -> list[dict]:
+    """The runs a previous (perhaps interrupted) invocation printed, for --from-log."""
+    results = []
+    for match in LOG_LINE.finditer(open(path, encoding="utf-8").read()):
+        result = {"recipe": match["recipe"], "dataset": match["dataset"], "model": match["model"],
+                  "lam": float(match["lam"]), "seed": int(match["seed"]),
+                  "diverged_at": int(match["diverged"]) if match["diverged"] else None}
+        if match["accuracy"]:
+            result["accuracy"], result["ratio"] = float(match["accuracy"]) / 100, float(match["ratio"])
+        results.append(result)
+    return results
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     overrides = {}
     for pair in pairs:
@@ -121,7 +140,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--check-every", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--from-log", metavar="FILE", help="only print the table of the runs a saved output lists")
     args = parser.parse_args()
+    if args.from_log:
+        print("\n".join(summarise(results_from_log(args.from_log), args.seeds)))
+        return
 
     overrides = parse_overrides(args.set)
     cells = []
