@@ -319,7 +319,8 @@ class MainWindow(QMainWindow):
         self.controls.mark_applied(info.config, info.compare)
         self.statusBar().showMessage(f"Ready: {info.dataset_source}. Press Space to train.", 8000)
         if (info.dataset_name == "digits" and info.config.dataset == "auto" and info.config.data_dir is None
-                and not self._download_offer_declined and self.download_strip.downloading() is None):
+                and not self._download_offer_declined and self.download_strip.downloading() is None
+                and (self.banner.isHidden() or self.banner.topic == DOWNLOAD_OFFER)):  # a lesson's text stays
             self.banner.show_message(
                 "MNIST is not cached, so this run uses the 1,797 small digits that ship with scikit-learn "
                 "(8×8 images, enlarged).", action=f"Download MNIST (≈ {download_size('mnist') / 2**20:.0f} MB)",
