@@ -237,6 +237,13 @@ def _print_header(session: TrainingSession, total_steps: int, out: Path) -> None
     print(f"loss: L_S + {config.lam:g}·L_C, α {config.alpha:g} ({config.center_update} centers); "
           f"{config.optimizer} lr {config.lr:g}, batch {session.batch_size}; "
           f"steps {session.step}→{total_steps} ({total_steps / session.steps_per_epoch:.1f} epochs); out: {out}")
+    print(f"warm-up and clipping (not in the paper): {stabilisers(config)}; initial weights: {config.init}")
+
+
+def stabilisers(config: TrainConfig) -> str:
+    warmup = f"{config.warmup_steps}-step warm-up" if config.warmup_steps else "no warm-up"
+    clipping = f"gradient norm clipped at {config.clip_norm:g}" if config.clip_norm else "no clipping"
+    return f"{warmup}, {clipping}"
 
 
 def _default_out(dataset_name: str, config: TrainConfig) -> str:

@@ -26,7 +26,8 @@ STABLE = Recipe(
 )
 OFFICIAL = Recipe(
     name="official",
-    title="caffe-face mnist_example: LeNet++, SGD lr 0.01, ×0.8 at 5k/8k/10k, 10k steps, no warm-up, no clipping",
+    title="caffe-face mnist_example: LeNet++, Xavier filler, SGD lr 0.01, ×0.8 at 5k/8k/10k, 10k steps, no warm-up, "
+          "no clipping",
     config=TrainConfig(model="lenet++", lr=0.01, lr_milestones=(5000, 8000, 10000), lr_gamma=0.8,
                        warmup_steps=0, clip_norm=0.0, init="caffe", lam=0.01, alpha=0.5, batch_size=128),
     steps=10_000,
