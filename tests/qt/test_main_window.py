@@ -151,7 +151,9 @@ sys.exit(main(["--autostart", "--compare", "--dataset", "digits", "--model", "ti
 def test_gui_thread_never_blocks_long_while_training(tmp_path):
     """A 5 ms heartbeat timer on the GUI thread of the real app (its own process, its default
     1500x950 window) while the comparison trains and every stage of its frames is drawn and glides:
-    no gap between two beats reaches 50 ms, and 99% stay under 25 ms.
+    no gap between two beats reaches 50 ms, and 99% stay under 40 ms. (Under 25 ms while a frame came
+    about once a second; with a real frame after nearly every step, paint stages of 20-30 ms come several
+    times a second, and CI measured 99% within 34 ms, worst 45 ms.)
 
     A run with a gap over 50 ms is run once more, and that run decides. The GUI's own work comes
     back with every frame (each run draws at least 12, every stage of them); this shared 2-core VM
@@ -165,7 +167,7 @@ def test_gui_thread_never_blocks_long_while_training(tmp_path):
         runs.append(_heartbeat_run(tmp_path / "again"))
     for run in runs:
         print(run["summary"])
-        assert run["p99"] < 0.025, run["summary"]
+        assert run["p99"] < 0.040, run["summary"]
     assert runs[-1]["worst"] < 0.050, [run["summary"] for run in runs]
 
 
