@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.parking import ParkedThreads
 
 LIVE_FRAME_INTERVAL_S = 1 / 20  # new frames while training, at most this often
 EMBED_SHARE = 0.08  # while training, about this share of the worker's time re-embeds probe images
@@ -293,7 +294,7 @@ class WorkerThread:
     its thread, until it ends; `wait_for_parked` gives the stragglers a last chance at exit.
     """
 
-    _parked: set[WorkerThread] = set()
+    _parked = ParkedThreads()
 
     def __init__(self, worker: TrainingWorker | None = None):
         self.worker = worker or TrainingWorker()
@@ -311,24 +312,16 @@ class WorkerThread:
     def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS) -> bool:
         """Ask the worker to stop after its current step; True when the thread has ended, False when
         it is still running after `timeout_ms` (it is then parked and ends on its own)."""
-        self._prune_parked()
+        WorkerThread._parked.prune()
         if not self.thread.isRunning():
             return True
         self.worker.stop()
         if self.thread.wait(timeout_ms):
             return True
-        WorkerThread._parked.add(self)
+        WorkerThread._parked.park(self, self.thread)
         return False
 
     @classmethod
     def wait_for_parked(cls, timeout_ms: int) -> bool:
         """Wait for every parked worker to end (True), or for at most `timeout_ms` in all."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        for parked in list(cls._parked):
-            parked.thread.wait(max(0, round((deadline - time.monotonic()) * 1000)))
-        cls._prune_parked()
-        return not cls._parked
-
-    @classmethod
-    def _prune_parked(cls) -> None:
-        cls._parked = {parked for parked in cls._parked if parked.thread.isRunning()}
+        return cls._parked.wait(timeout_ms)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from PySide6.QtCore import QThread, Signal
 
@@ -11,6 +10,7 @@ from cl_viz.core.dataset_files import title
 from cl_viz.core.downloads import download_dataset
 from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.common.parking import ParkedThreads
 
 SHUTDOWN_TIMEOUT_MS = 3000  # a closing window waits this long, then parks the thread (a read blocked on a socket)
 
@@ -27,7 +27,7 @@ class DownloadThread(QThread):
     failed = Signal(str)  # one line for the banner
     cancelled = Signal(str)  # the dataset's name
 
-    _parked: set[DownloadThread] = set()
+    _parked = ParkedThreads()
 
     def __init__(self, name: str, fetch=download_dataset):
         super().__init__()
@@ -58,24 +58,16 @@ class DownloadThread(QThread):
 
     def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS) -> bool:
         """Cancel and wait; True once the thread has ended, False when it is parked, still running."""
-        DownloadThread._prune_parked()
+        DownloadThread._parked.prune()
         if not self.isRunning():
             return True
         self.cancel()
         if self.wait(timeout_ms):
             return True
-        DownloadThread._parked.add(self)
+        DownloadThread._parked.park(self, self)
         return False
 
     @classmethod
     def wait_for_parked(cls, timeout_ms: int) -> bool:
         """Wait for every parked download to end (True), or for at most `timeout_ms` in all."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        for parked in list(cls._parked):
-            parked.wait(max(0, round((deadline - time.monotonic()) * 1000)))
-        cls._prune_parked()
-        return not cls._parked
-
-    @classmethod
-    def _prune_parked(cls) -> None:
-        cls._parked = {parked for parked in cls._parked if parked.isRunning()}
+        return cls._parked.wait(timeout_ms)
