@@ -86,7 +86,9 @@ def time_steps(step, first: int, count: int, device: torch.device) -> float:
 
 
 def benchmark_model(name: str, dataset, args) -> dict:
-    config = TrainConfig(dataset="digits", model=name, device=args.device, batch_size=args.batch_size)
+    # The bare loop is plain SGD: the session's warm-up and clipping (defaults, not in the paper) are off.
+    config = TrainConfig(dataset="digits", model=name, device=args.device, batch_size=args.batch_size,
+                         warmup_steps=0, clip_norm=0.0)
     session = TrainingSession(config, dataset)
     bare = BareLoop(session)
     batch = session.batch_size
