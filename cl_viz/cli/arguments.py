@@ -58,6 +58,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
                        help="dataset to preselect (default: MNIST if cached, else digits)")
     group.add_argument("--data-dir", metavar="DIR", help="folder of IDX files to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
+    group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
     group.add_argument("--lambda", dest="lam", type=float, metavar="λ", help="center-loss weight λ")
     group.add_argument("--alpha", type=float, metavar="α", help="center learning rate α in [0, 1]")
     group.add_argument("--lr", type=float, help=f"learning rate of the network (default: {DEFAULTS.lr:g})")

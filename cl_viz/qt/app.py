@@ -14,7 +14,8 @@ from cl_viz.core.recipes import RECIPES
 
 PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
-             ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"))
+             ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"),
+             ("feat_dim", "feat_dim"))
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:

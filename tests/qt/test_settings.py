@@ -27,7 +27,8 @@ def test_nothing_stored_gives_the_defaults(settings):
     "not json {", "", "[1, 2]", '"text"', "null", "3", "true", '{"lam": "big"}', '{"lam": NaN}',
     '{"lr": Infinity}', '{"batch_size": 1e999}', '{"seed": 1e400}', '{"seed": 100000000000000000000000000000}',
     '{"batch_size": 32.0}', '{"bias": "yes"}', '{"dataset": ["digits"]}', '{"model": "resnet"}',
-    '{"feat_dim": 3}', '{"probe_size": 100.5}', '{"lr_milestones": "x"}', '{"colour": "red"}', '{"1": {}}',
+    '{"feat_dim": 4}', '{"feat_dim": "3"}', '{"relu_features": true}',
+    '{"probe_size": 100.5}', '{"lr_milestones": "x"}', '{"colour": "red"}', '{"1": {}}',
     "[" * 100_000, '{"seed": ' + "1" * 5000 + "}", 5, ["a", "b"], QByteArray(b"\xff\x00"),
 ])
 def test_a_garbage_setup_gives_the_defaults_and_never_raises(settings, value):
@@ -53,7 +54,7 @@ def test_a_value_the_control_cannot_show_falls_back_to_the_default(settings, nam
 
 
 def test_only_fields_the_window_has_a_control_for_are_remembered(settings):
-    config = DEFAULTS.replace(lam=0.3, feat_dim=3, probe_size=100, momentum=0.5, relu_features=True,
+    config = DEFAULTS.replace(lam=0.3, probe_size=100, momentum=0.5, relu_features=True,
                                   data_dir="/somewhere", lr_milestones=(10,))
     save_setup(settings, config, True)
     assert set(json.loads(settings.value("setup/config"))) == set(SETUP_FIELDS)
@@ -61,13 +62,14 @@ def test_only_fields_the_window_has_a_control_for_are_remembered(settings):
 
 
 def test_fields_without_a_control_stored_by_an_older_version_are_ignored(settings):
-    text = json.dumps(TrainConfig(feat_dim=3, probe_size=50, lam=0.3, lr=0.2).to_dict())
+    text = json.dumps(TrainConfig(relu_features=True, probe_size=50, lam=0.3, lr=0.2).to_dict())
     assert stored(settings, text) == (DEFAULTS.replace(lam=0.3, lr=0.2), False)
 
 
 def test_every_control_round_trips(settings):
-    config = DEFAULTS.replace(lam=1e-6, alpha=0.25, lr=1e-7, dataset="kmnist", model="lenet++", batch_size=1,
-                                  optimizer="adam", center_update="sgd", bias=True, device="cpu", seed=2**31 - 1)
+    config = DEFAULTS.replace(lam=1e-6, alpha=0.25, lr=1e-7, dataset="kmnist", model="lenet++", feat_dim=3,
+                                  batch_size=1, optimizer="adam", center_update="sgd", bias=True, device="cpu",
+                                  seed=2**31 - 1)
     save_setup(settings, config, False)
     assert load_setup(settings) == (config, False)
     save_setup(settings, config.replace(lam=0, batch_size=65536, bias=None), True)

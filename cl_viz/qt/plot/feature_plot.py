@@ -9,9 +9,14 @@ ScatterPlotItem uses in its own paint). A frame only gathers the finite rows int
 maps them to device pixels in numpy. Non-finite rows and unknown labels are dropped before anything
 reaches Qt.
 
+Features of any dimension go through a FeatureView (cl_viz.core.projection): 2-D as they are or as
+x/‖x‖ on the unit circle, 3-D as directions on the unit sphere, projected through a rotation that a
+left drag turns (and presentation mode spins), far points smaller and fainter. The plot keeps the
+frame it was given, so a new view redraws it at once.
+
 This module holds the widget; its axes live in axes (PlotAxes, AxesLink), the numpy helpers in
 geometry, the glides between frames in glide, colours, sizes and painting helpers in theme, and the
-graphics items in sprites, trails and items.
+graphics items in sprites, trails, items and sphere.
 """
 
 from __future__ import annotations
@@ -19,24 +24,31 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from cl_viz.core.projection import FeatureView, Rotation
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
 from cl_viz.qt.plot.axes import PlotAxes
-from cl_viz.qt.plot.geometry import class_spreads, clean_centers, clean_points, robust_bounds
+from cl_viz.qt.plot.center_history import CenterHistory
+from cl_viz.qt.plot.geometry import class_spreads, clean_centers, clean_points, robust_bounds, snapshot_bounds
 from cl_viz.qt.plot.glide import Glide
 from cl_viz.qt.plot.inspector import PlotInspector
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
 from cl_viz.qt.plot.lean_axis import lean_axes
 from cl_viz.qt.plot.regions import DecisionRegions
+from cl_viz.qt.plot.sphere import SphereGuideItem, TurningViewBox
 from cl_viz.qt.plot.sprites import SpriteCloudItem
 from cl_viz.qt.plot.theme import SIZES, THEMES, Theme, class_colors, qcolor
 
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
+UNIT_CORNERS = np.array([[-1.0, -1.0], [1.0, 1.0]])  # follow mode keeps the whole unit circle in view
+SPIN_RADIANS_PER_SECOND = 0.25  # presentation mode's turn of the sphere: once round in 25 s
+TITLE_NOTES = {"sphere": "x/‖x‖ on the unit sphere, drag to turn", "circle": "x/‖x‖ on the unit circle"}
 
 
 class FeaturePlot(QtWidgets.QWidget):
@@ -48,6 +60,7 @@ class FeaturePlot(QtWidgets.QWidget):
     """
 
     axis_mode_changed = QtCore.Signal(str)  # "follow" | "fixed"; "fixed" also after a mouse pan/zoom
+    rotation_changed = QtCore.Signal(object)  # a Rotation, after a mouse drag turned the sphere
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, *, theme: str = "light",
                  trail_length: int = 40, follow_fraction: float = 0.2) -> None:
@@ -58,6 +71,13 @@ class FeaturePlot(QtWidgets.QWidget):
         self._title: str | None = None
         self._names: tuple[str, ...] = ()
         self._highlight: int | None = None
+        self._feature_view = FeatureView()
+        self._shape = "plane"  # "plane" | "circle" | "sphere": what the latest frame was drawn as
+        self._shown: tuple | None = None  # (features, labels, centers) of the latest frame, as given
+        self._shown_batch: tuple | None = None
+        self._history = CenterHistory(trail_length)
+        self._spin: tuple[float, float] | None = None  # (clock, yaw) when spinning started
+        self._arrows_wanted = False
         self._build_view()
         self.axes = PlotAxes(self.view_box, self._data_bounds, self.axis_mode_changed.emit, follow_fraction)
         self._points = SpriteCloudItem()
@@ -67,12 +87,14 @@ class FeaturePlot(QtWidgets.QWidget):
         for z, item in enumerate((self._grid, self._points, self._batch, self._centers)):
             item.setZValue(z - 1)
             self._plot.addItem(item)
+        self._guide = SphereGuideItem()
+        self._plot.addItem(self._guide, ignoreBounds=True)
         self._regions = DecisionRegions(self.view_box, self)  # inspection extras: see those modules
         self._inspector = PlotInspector(self, self._view)
         self.set_theme(theme)
 
     def _build_view(self) -> None:
-        self._view = pg.PlotWidget(axisItems=lean_axes())
+        self._view = pg.PlotWidget(axisItems=lean_axes(), viewBox=TurningViewBox())
         # The plot takes focus on click (so keys leave the number boxes) but leaves the keys to
         # the window's shortcuts: QGraphicsView would otherwise swallow the arrow keys.
         self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -99,7 +121,10 @@ class FeaturePlot(QtWidgets.QWidget):
         self._add_legend()
 
     def _data_bounds(self) -> np.ndarray | None:
-        return robust_bounds(self._points.positions, self._centers.centers)
+        extra = self._centers.centers
+        if self._shape != "plane":
+            extra = np.concatenate([extra, UNIT_CORNERS])
+        return robust_bounds(self._points.positions, extra)
 
     @QtCore.Slot(object)
     @guarded()
@@ -173,6 +198,8 @@ class FeaturePlot(QtWidgets.QWidget):
         self._glide = None
         self._points.clear()
         self._batch.clear()
+        self._shown = self._shown_batch = None
+        self._history.clear()
         self._points.set_highlight(None)
         self._batch.set_highlight(None)
         self._centers.set_classes(self._names, self._colors())
@@ -183,7 +210,8 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def show_frame(self, features, labels, centers, glide: float = 0.0, now: float | None = None,
                    partner_bounds: np.ndarray | None = None) -> None:
-        """Draw one frame: features (N,2), labels (N,) int, centers (C,2). Non-finite rows are skipped.
+        """Draw one frame: features (N,D), labels (N,) int, centers (C,D). Non-finite rows are skipped,
+        and in the circle and sphere views rows without a direction (zero) too.
 
         With `glide` > 0 the points and centers move there over that many seconds, from where they
         are shown now, as `animate` is called; otherwise at once. The view range (follow mode)
@@ -194,12 +222,31 @@ class FeaturePlot(QtWidgets.QWidget):
         ctr = np.asarray(centers)
         if not self._names:
             self.set_classes([str(k) for k in range(len(ctr))])
-        xy, lab, valid = clean_points(features, labels, self.n_classes)
-        ctr = clean_centers(ctr, self.n_classes)
+        features = np.asarray(features)
+        if features.ndim == 2 and ctr.ndim == 2 and features.shape[1] != ctr.shape[1]:
+            raise ValueError(f"features {features.shape} and centers {ctr.shape} differ in dimension")
+        shown, self._shown = self._shown, (features, labels, ctr)
+        self._history.add(ctr)
+        try:
+            self._draw(glide, now, partner_bounds, new_frame=True)
+        except ValueError:
+            self._shown = shown  # a later redraw of the view draws the last frame that could be drawn
+            raise
+
+    def _draw(self, glide: float, now: float | None, partner_bounds, new_frame: bool) -> None:
+        features, labels, centers = self._shown
+        shape = self._shape_of(features)
+        xy, depth = self._feature_view.apply(features) if shape != "plane" else (features, None)
+        xy, lab, valid = clean_points(xy, labels, self.n_classes)
+        ctr = clean_centers(self.project(centers) if shape != "plane" else centers, self.n_classes)
         shown_points, shown_centers = self._points.positions, self._centers.centers
-        new_points = self._points.set_points(xy, lab, valid)
-        self._centers.set_centers(ctr)
+        new_points = self._points.set_points(xy, lab, valid, depth)
+        if new_frame and shape == "plane":
+            self._centers.set_centers(ctr)
+        else:  # the whole trail, seen anew
+            self._centers.set_trail(self._trail(shape))
         self._centers.set_spreads(class_spreads(xy, lab, valid, ctr))
+        self._set_shape(shape)
         self.axes.step(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
             self._glide = Glide((np.array(shown_points), np.array(self._points.positions)), (shown_centers, ctr),
@@ -208,6 +255,93 @@ class FeaturePlot(QtWidgets.QWidget):
         else:
             self._glide = None
 
+    def _shape_of(self, features: np.ndarray) -> str:
+        dim = features.shape[1] if features.ndim == 2 else 2
+        if FeatureView.is_sphere(dim):
+            return "sphere"
+        return "circle" if self._feature_view.on_unit_circle(dim) else "plane" if dim == 2 else "columns"
+
+    def _trail(self, shape: str) -> np.ndarray:
+        history = self._history.array()
+        if not history.size:
+            return np.zeros((0, self.n_classes, 2))
+        steps, classes, dim = history.shape
+        flat = history.reshape(-1, dim)
+        return (self.project(flat) if shape != "plane" else flat[:, :2]).reshape(steps, classes, 2)
+
+    def _set_shape(self, shape: str) -> None:
+        """Guides, grid, arrows, mouse and title for a plane, circle or sphere view."""
+        sphere, round_view = shape == "sphere", shape in ("circle", "sphere")
+        self._guide.set_view(round_view, self.rotation if sphere else None)
+        self._grid.setVisible(not sphere)
+        self.view_box.turn = self._turn if sphere else None
+        if shape != self._shape:
+            self._shape = shape
+            self._regions.set_arrows_visible(self._arrows_wanted and not round_view)
+            self.set_title(self._title)
+
+    # views of the features ---------------------------------------------------
+    @property
+    def feature_view(self) -> FeatureView:
+        return self._feature_view
+
+    @property
+    def rotation(self) -> Rotation:
+        return self._feature_view.rotation
+
+    @property
+    def shape(self) -> str:
+        """What the latest frame was drawn as: "plane", "circle" (x/‖x‖), "sphere" (3-D) or "columns"."""
+        return self._shape
+
+    def project(self, features) -> np.ndarray:
+        """Where this plot draws features (N, D) now: (N, 2), NaN rows not drawn."""
+        return self._feature_view.apply(features)[0]
+
+    def frame_bounds(self, features, centers) -> np.ndarray | None:
+        """What follow mode would show of a frame drawn by this plot (a linked partner's bounds)."""
+        features = np.asarray(features)
+        extra = self.project(centers)
+        if self._shape_of(features) in ("circle", "sphere"):
+            extra = np.concatenate([extra, UNIT_CORNERS])
+        return snapshot_bounds(self.project(features), extra)
+
+    def set_normalised(self, normalise: bool) -> None:
+        """Draw 2-D features as x/‖x‖ on the unit circle (3-D ones are always on the unit sphere)."""
+        self._set_feature_view(replace(self._feature_view, normalise=bool(normalise)))
+
+    @QtCore.Slot(object)
+    @guarded()
+    def set_rotation(self, rotation: Rotation) -> None:
+        """Turn the sphere view to `rotation` (the latest frame is redrawn at once)."""
+        if self._spin is not None:
+            self._spin = (time.perf_counter(), rotation.yaw)
+        self._set_feature_view(replace(self._feature_view, rotation=rotation))
+
+    def set_spinning(self, spinning: bool, now: float | None = None) -> None:
+        """Turn the sphere slowly about its vertical axis as `animate` is called (presentation mode)."""
+        self._spin = ((time.perf_counter() if now is None else now), self.rotation.yaw) if spinning else None
+
+    def _turn(self, dx: float, dy: float) -> None:
+        rotation = self.rotation.dragged(dx, dy)
+        self.set_rotation(rotation)
+        self.rotation_changed.emit(rotation)
+
+    def _set_feature_view(self, view: FeatureView) -> None:
+        if view == self._feature_view:
+            return
+        self._feature_view = view
+        self._glide = None
+        if self._shown is not None:
+            self._draw(0.0, None, None, new_frame=False)
+            if self._shown_batch is not None:
+                self.set_batch(*self._shown_batch)
+
+    @property
+    def moving(self) -> bool:
+        """True while `animate` has something to move: a glide, or the spinning sphere."""
+        return self._glide is not None or (self._spin is not None and self._shape == "sphere")
+
     @property
     def gliding(self) -> bool:
         """True while a glide toward the newest frame is under way (see `animate`)."""
@@ -215,9 +349,16 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def animate(self, now: float | None = None) -> bool:
         """Move a glide on to time `now` (default: the clock); False when there was none to move."""
+        now = time.perf_counter() if now is None else now
+        if self._spin is not None and self._shape == "sphere":
+            start, yaw = self._spin
+            self._feature_view = replace(self._feature_view, rotation=Rotation(
+                yaw + SPIN_RADIANS_PER_SECOND * (now - start), self.rotation.pitch))
+            self._glide = None  # the newest frame, seen from the next angle
+            self._draw(0.0, None, None, new_frame=False)
+            return True
         if self._glide is None:
             return False
-        now = time.perf_counter() if now is None else now
         self._apply_glide(now)
         if self._glide.progress(now) >= 1.0:
             self._glide = None
@@ -236,8 +377,12 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def set_batch(self, features, labels) -> None:
         """The latest training batch, drawn as rings on top of the probe points."""
-        xy, lab, valid = clean_points(features, labels, self.n_classes)
-        self._batch.set_points(xy, lab, valid)
+        features = np.asarray(features)
+        self._shown_batch = (features, labels)
+        flat = self._shape_of(features) == "plane"
+        xy, depth = (features, None) if flat else self._feature_view.apply(features)
+        xy, lab, valid = clean_points(xy, labels, self.n_classes)
+        self._batch.set_points(xy, lab, valid, depth)
 
     def set_batch_visible(self, visible: bool) -> None:
         self._batch.setVisible(bool(visible))
@@ -245,6 +390,7 @@ class FeaturePlot(QtWidgets.QWidget):
     def set_inspection_data(self, snapshot, probe_images=None) -> None:
         """The snapshot drawn (and the probe images) for hover, click, regions and arrows; keeps references."""
         self._inspector.set_data(snapshot, probe_images)
+        self._guide.set_weight(None if snapshot is None else snapshot.classifier_weight)
         if snapshot is None:
             self._regions.clear()
         else:
@@ -254,7 +400,9 @@ class FeaturePlot(QtWidgets.QWidget):
         self._regions.set_regions_visible(visible)
 
     def set_weight_arrows_visible(self, visible: bool) -> None:
-        self._regions.set_arrows_visible(visible)
+        """W_j as arrows scaled to the view, in the plane view (circle and sphere always show W_j/‖W_j‖)."""
+        self._arrows_wanted = bool(visible)
+        self._regions.set_arrows_visible(self._arrows_wanted and self._shape in ("plane", "columns"))
 
     def clear(self) -> None:
         """Forget points, batch, centers and trails (a new session); the next frame snaps the view."""
@@ -262,6 +410,7 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def clear_trails(self) -> None:
         self._centers.clear_trails()
+        self._history.keep_last()
 
     def highlight_class(self, k: int | None) -> None:
         """Dim every class but k (None: no highlight)."""
@@ -281,7 +430,9 @@ class FeaturePlot(QtWidgets.QWidget):
         self._title = text or None
         theme = THEMES[self._theme_name]
         size = f"{SIZES.title_pt * self._scale:.0f}pt"
-        self._plot.setTitle(self._title, color=theme.text, size=size)
+        note = TITLE_NOTES.get(self._shape)
+        shown = f"{self._title}  ·  {note}" if self._title is not None and note else self._title
+        self._plot.setTitle(shown, color=theme.text, size=size)
         if self._title is not None:  # pyqtgraph fixes the title row at 30 px
             set_title_height(self._plot, int(math.ceil(30 * max(1.0, self._scale))))
 
@@ -322,6 +473,7 @@ class FeaturePlot(QtWidgets.QWidget):
         font.setBold(True)
         self._centers.set_colors(self._colors())
         self._centers.set_style(scale, font, theme)
+        self._guide.set_style(self._colors(), theme.text)
         self._regions.set_style(self._colors(), theme)
         self._inspector.set_theme(self._theme_name)
         self._style_axes()

@@ -293,14 +293,14 @@ class PlotInspector(QtCore.QObject):
             return None
         point = self._host.view_box.mapSceneToView(scene_pos)
         pixel_w, pixel_h = self._host.view_box.viewPixelSize()
-        index = pick_nearest(snapshot.features, point.x(), point.y(), pixel_w, pixel_h)
+        index = pick_nearest(self._host.project(snapshot.features), point.x(), point.y(), pixel_w, pixel_h)
         return index if index is not None and self._valid(index) else None
 
     def _valid(self, index: int) -> bool:
         snapshot = self._snapshot
         return (snapshot is not None and index < len(snapshot.labels)
                 and 0 <= int(snapshot.labels[index]) < len(snapshot.centers)
-                and bool(np.isfinite(snapshot.features[index, :2]).all()))
+                and bool(np.isfinite(self._host.project(snapshot.features[index:index + 1])).all()))
 
     def _show(self, index: int) -> None:
         if not self._valid(index):
@@ -310,7 +310,7 @@ class PlotInspector(QtCore.QObject):
         self._index = index
         self._panel.show_report(describe_point(snapshot, index), self._host.class_names, self._pinned)
         self._show_digit(index)
-        x, y = (float(v) for v in snapshot.features[index, :2])
+        x, y = (float(v) for v in self._host.project(snapshot.features[index:index + 1])[0])
         self._ring.setPos(x, y)
         self._ring.set_pinned(self._pinned)
         self._ring.show()

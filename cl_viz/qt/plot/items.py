@@ -131,6 +131,12 @@ class CentersItem(PaddedBoundsItem):
         self._centers = centers
         self._geometry_changed()
 
+    def set_trail(self, trail: np.ndarray) -> None:
+        """Replace the whole trail (T, C, 2), newest last, and put the markers at its end (a view turned or
+        changed: the same centers seen anew)."""
+        self._set_trail(trail[-self._trail_max:])
+        self.show_at(trail[-1] if len(trail) else np.full((len(self._names), 2), np.nan))
+
     def clear_trails(self) -> None:
         self._set_trail(self._trail[-1:] if len(self._trail) else self._trail)
         self._geometry_changed()

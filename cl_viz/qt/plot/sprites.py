@@ -11,13 +11,16 @@ from cl_viz.qt.plot.bounded_item import PaddedBoundsItem
 from cl_viz.qt.plot.geometry import column_bounds, map_to_device, pixel_size
 from cl_viz.qt.plot.theme import SIZES, dimmed, qcolor, render_atlas
 
+FAR_SCALE, FAR_OPACITY = 0.55, 0.3  # a point at the back of the sphere (depth −1); the front (+1) is full size
+
 
 class SpriteCloudItem(PaddedBoundsItem):
     """Many points, one class-coloured sprite each, painted by one drawPixmapFragments call.
 
     The fragment table (x, y, source rect, scale, rotation, opacity per point) is rebuilt only
     when N, the labels or the finite mask change (a highlight permutes it); a normal frame only
-    gathers the new positions. Points keep a fixed pixel size whatever the zoom.
+    gathers the new positions. Points keep a fixed pixel size whatever the zoom. With a depth per
+    point (the sphere view) far points are painted first, smaller and fainter.
     """
 
     def __init__(self, ring: float = 0.0) -> None:
@@ -36,6 +39,7 @@ class SpriteCloudItem(PaddedBoundsItem):
         self._take = np.zeros(0, np.intp)
         self._draw_labels = np.zeros(0, np.int64)
         self._xy = np.zeros((0, 2))
+        self._depth: np.ndarray | None = None
         self._frags = np.zeros((0, 10))
         self._bounds: np.ndarray | None = None
 
@@ -50,6 +54,11 @@ class SpriteCloudItem(PaddedBoundsItem):
     @property
     def drawn_labels(self) -> np.ndarray:
         return self._draw_labels
+
+    @property
+    def depth(self) -> np.ndarray | None:
+        """Depth of each drawn point in draw order, −1 far to +1 near (None: a flat view)."""
+        return self._depth
 
     def set_style(self, colors: np.ndarray, size: float, background: QtGui.QColor,
                   ring: float | None = None) -> None:
@@ -66,6 +75,8 @@ class SpriteCloudItem(PaddedBoundsItem):
         self._highlight = k
         order = self._draw_order(self._take, self._draw_labels)
         self._take, self._draw_labels, self._xy = self._take[order], self._draw_labels[order], self._xy[order]
+        if self._depth is not None:
+            self._depth = self._depth[order]
         self._sprites_stale = True
         self.update()
 
@@ -80,16 +91,19 @@ class SpriteCloudItem(PaddedBoundsItem):
         self._take = np.zeros(0, np.intp)
         self._draw_labels = np.zeros(0, np.int64)
         self._xy = np.zeros((0, 2))
+        self._depth = None
         self._frags = np.zeros((0, 10))
         self._set_bounds(None)
 
-    def set_points(self, xy: np.ndarray, labels: np.ndarray, valid: np.ndarray) -> bool:
-        """New positions; rebuilds the fragment table only when N, labels or the mask change
-        (and then returns True: the points drawn before are not the same points)."""
+    def set_points(self, xy: np.ndarray, labels: np.ndarray, valid: np.ndarray,
+                   depth: np.ndarray | None = None) -> bool:
+        """New positions (and depths, N, or None); rebuilds the fragment table only when N, labels or
+        the mask change (and then returns True: the points drawn before are not the same points)."""
         rebuilt = self._needs_rebuild(labels, valid)
         if rebuilt:
             self._rebuild(labels, valid)
         self.set_positions(np.take(xy, self._take, axis=0))
+        self._depth = None if depth is None else np.clip(np.nan_to_num(np.take(depth, self._take)), -1.0, 1.0)
         return rebuilt
 
     def set_positions(self, xy: np.ndarray) -> None:
@@ -168,8 +182,22 @@ class SpriteCloudItem(PaddedBoundsItem):
             self._fill_sprite_columns()
         self._frags[:, 0:2] = map_to_device(painter.transform(), self._xy)
         painter.resetTransform()
-        first = shiboken6.wrapInstance(self._frags.ctypes.data, QtGui.QPainter.PixmapFragment)
+        frags = self._frags if self._depth is None or len(self._depth) != count else self._with_depth()
+        first = shiboken6.wrapInstance(frags.ctypes.data, QtGui.QPainter.PixmapFragment)
         painter.drawPixmapFragments(first, count, self._atlas)
+
+    def _with_depth(self) -> np.ndarray:
+        """A copy of the fragment table, far points first (the highlighted class still last), scaled and faded."""
+        depth = self._depth
+        if self._highlight is None:
+            order = np.argsort(depth, kind="stable")
+        else:
+            order = np.lexsort((depth, self._draw_labels == self._highlight))
+        frags = self._frags[order]
+        near = (depth[order] + 1.0) / 2.0
+        frags[:, 6:8] *= (FAR_SCALE + (1.0 - FAR_SCALE) * near)[:, None]
+        frags[:, 9] = FAR_OPACITY + (1.0 - FAR_OPACITY) * near
+        return frags
 
     def _paint_circles(self, painter) -> None:
         """Vector fallback for SVG export: one circle per point inside the clip, styled like the sprites."""

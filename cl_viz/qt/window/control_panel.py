@@ -25,12 +25,13 @@ DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST
                   "kmnist": "KMNIST", "digits": "Digits (built in, offline)"}
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
 INIT_LABELS = {"pytorch": "PyTorch default", "caffe": "caffe-face Xavier"}
+FEAT_DIM_CHOICES = ((2, "2-D (the paper's plane)"), (3, "3-D (on a sphere)"))
 LAMBDA_WARNING = 1.0
-HIDEABLE = ("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias", "device", "seed",
-            "alpha", "lr", "warmup_steps", "clip_norm", "init")
+HIDEABLE = ("compare", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update", "bias", "device",
+            "seed", "alpha", "lr", "warmup_steps", "clip_norm", "init")
 # The TrainConfig fields the panel has a control for, and the numbers those controls can hold.
-SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "batch_size", "optimizer", "center_update", "bias",
-                "device", "seed", "warmup_steps", "clip_norm", "init")
+SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update",
+                "bias", "device", "seed", "warmup_steps", "clip_norm", "init")
 CONTROL_RANGES = {"lam": (0.0, 100.0), "alpha": (0.0, 1.0), "lr": (1e-7, 10.0), "batch_size": (1, 65536),
                   "seed": (0, 2**31 - 1), "warmup_steps": (0, 1_000_000), "clip_norm": (0.0, 1e6)}
 
@@ -45,6 +46,8 @@ TIPS = {
     "dataset": "Images to learn. Digits ships with scikit-learn and works offline; MNIST and friends are "
                "downloaded once into the cache.",
     "model": "tiny: fast CPU net; lenet++: the paper's Table 1 network; seed: the lecture notes' Keras model.",
+    "feat_dim": "Dimension of the deep features. 3-D features are drawn as directions on the unit sphere: "
+                "drag the plot to turn it.",
     "batch_size": "Mini-batch size m: L_S and L_C are averaged over it.",
     "optimizer": "SGD as in the paper, or Adam.",
     "center_update": "paper: centers move by Eq. 4 with rate α; sgd: centers are parameters trained by SGD at "
@@ -151,6 +154,7 @@ class ControlPanel(QWidget):
         self.compare = QCheckBox("Softmax-only run beside it")
         self.dataset = _combo((name, DATASET_LABELS[name]) for name in DATASETS)
         self.model = _combo((m, m) for m in MODELS)
+        self.feat_dim = _combo(FEAT_DIM_CHOICES)
         self.batch_size = QSpinBox()
         self.batch_size.setRange(*CONTROL_RANGES["batch_size"])
         self.optimizer = _combo((o, o) for o in OPTIMIZERS)
@@ -161,7 +165,8 @@ class ControlPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(*CONTROL_RANGES["seed"])
         form.addRow("Compare", self.compare)
-        for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Batch size", self.batch_size),
+        for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Features", self.feat_dim),
+                              ("Batch size", self.batch_size),
                               ("Optimizer", self.optimizer), ("Centers", self.center_update),
                               ("Classifier", self.bias), ("Initial weights", self.init), ("Device", self.device),
                               ("Seed", self.seed)):
@@ -174,8 +179,8 @@ class ControlPanel(QWidget):
         self.pending.setVisible(False)
         self.apply.setVisible(False)
         self.compare.toggled.connect(self._on_setup_edit)
-        for combo in (self.dataset, self.model, self.optimizer, self.center_update, self.bias, self.init,
-                      self.device):
+        for combo in (self.dataset, self.model, self.feat_dim, self.optimizer, self.center_update, self.bias,
+                      self.init, self.device):
             combo.currentIndexChanged.connect(self._on_setup_edit)
         for spin in (self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_setup_edit)
@@ -208,12 +213,13 @@ class ControlPanel(QWidget):
         numbers = {name: getattr(self, name).value()
                    for name in ("lam", "alpha", "lr", "batch_size", "seed", "warmup_steps", "clip_norm")}
         choices = {name: getattr(self, name).currentData()
-                   for name in ("dataset", "model", "optimizer", "center_update", "bias", "init", "device")}
+                   for name in ("dataset", "model", "feat_dim", "optimizer", "center_update", "bias", "init",
+                                "device")}
         return numbers | choices
 
     def set_config(self, config: TrainConfig, compare: bool) -> None:
-        widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.batch_size,
-                   self.optimizer, self.center_update, self.bias, self.init, self.device, self.seed,
+        widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.feat_dim,
+                   self.batch_size, self.optimizer, self.center_update, self.bias, self.init, self.device, self.seed,
                    self.warmup_steps, self.clip_norm]
         for widget in widgets:
             widget.blockSignals(True)
@@ -223,7 +229,8 @@ class ControlPanel(QWidget):
             self.lr.set_value(config.lr)
             self.compare.setChecked(compare)
             for combo, value in ((self.dataset, config.dataset), (self.model, config.model),
-                                 (self.optimizer, config.optimizer), (self.center_update, config.center_update),
+                                 (self.feat_dim, config.feat_dim), (self.optimizer, config.optimizer),
+                                 (self.center_update, config.center_update),
                                  (self.bias, config.bias), (self.init, config.init), (self.device, config.device)):
                 _select(combo, value)
             self.batch_size.setValue(config.batch_size)

@@ -126,6 +126,6 @@ class FrameScheduler(QObject):
         the time while training: with 2, each plot moves at ~8 fps when both glide and ~15 fps alone.
         (On every tick, single gaps of the heartbeat test reached 55-62 ms here.)"""
         self._glide_turn += 1
-        gliding = [plot for plot in self._plots() if plot.gliding and plot.isVisible()]
+        gliding = [plot for plot in self._plots() if plot.moving and plot.isVisible()]
         if gliding and self._glide_turn % GLIDE_EVERY == 0:
             gliding[(self._glide_turn // GLIDE_EVERY) % len(gliding)].animate()

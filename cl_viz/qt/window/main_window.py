@@ -12,7 +12,7 @@ from functools import partial
 
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -39,7 +39,6 @@ from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.grid.grid_window import GridWindow
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.geometry import snapshot_bounds
 from cl_viz.qt.plot.glide import glide_seconds
 from cl_viz.qt.window.control_panel import ControlPanel
 from cl_viz.qt.window.download_strip import DownloadStrip
@@ -48,7 +47,15 @@ from cl_viz.qt.window.menus import build_menus
 from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
 from cl_viz.qt.window.playback import Playback
 from cl_viz.qt.window.presentation import PresentationMode, PresentationStrip
-from cl_viz.qt.window.settings import DEFAULT_VIEW, VIEW_SWITCHES, load_bytes, load_view, save_setup, save_view
+from cl_viz.qt.window.settings import (
+    DEFAULT_VIEW,
+    MENU_SWITCHES,
+    VIEW_SWITCHES,
+    load_bytes,
+    load_view,
+    save_setup,
+    save_view,
+)
 from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
@@ -111,6 +118,9 @@ class MainWindow(QMainWindow):
         self.plot = FeaturePlot()
         self.comparison_plot = FeaturePlot()
         self.comparison_plot.hide()
+        self.normalise_features = QAction("&Normalise features (x/‖x‖ on the unit circle)", self, checkable=True)
+        self.normalise_features.setToolTip("Draw each feature as its direction x/‖x‖, the class directions "
+                                           "W_j/‖W_j‖ as spokes. 3-D features are always on the unit sphere.")
         self.plots = QSplitter(Qt.Orientation.Horizontal)
         self.plots.addWidget(self.plot)
         self.plots.addWidget(self.comparison_plot)
@@ -190,6 +200,9 @@ class MainWindow(QMainWindow):
         self.timeline_bar.live_requested.connect(self.go_live)
         for plot in self.plot_widgets:
             plot.axis_mode_changed.connect(self.on_plot_axis_mode)
+        self.normalise_features.toggled.connect(self.on_view_changed)
+        self.plot.rotation_changed.connect(self.comparison_plot.set_rotation)  # both spheres turn together
+        self.comparison_plot.rotation_changed.connect(self.plot.set_rotation)
 
     def _install_shortcuts(self) -> None:
         for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step), ("R", self.request_reset)):
@@ -507,7 +520,7 @@ class MainWindow(QMainWindow):
         """How the scheduler draws a frame, one stage per tick: the plots, then the numbers."""
         partner_bounds = None
         if frame.comparison is not None and self._axes_link is not None:
-            partner_bounds = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+            partner_bounds = self.comparison_plot.frame_bounds(frame.comparison.features, frame.comparison.centers)
         stages = [partial(self._draw_plot, self.plot, frame.primary, partner_bounds)]
         if frame.comparison is not None:
             stages.append(partial(self._draw_plot, self.comparison_plot, frame.comparison))
@@ -517,11 +530,11 @@ class MainWindow(QMainWindow):
     def _draw_plot(self, plot: FeaturePlot, snapshot: Snapshot, partner_bounds=None) -> None:
         paint_in_a_later_pass(plot.graphics_view)
         glide = glide_seconds(self.scheduler.frame_interval) if self.running and self.playback.live else 0.0
-        plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2], glide=glide,
+        plot.show_frame(snapshot.features, snapshot.labels, snapshot.centers, glide=glide,
                         partner_bounds=partner_bounds)
         plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
         if self.controls.show_batch.isChecked() and snapshot.batch_features is not None:
-            plot.set_batch(snapshot.batch_features[:, :2], snapshot.batch_labels)
+            plot.set_batch(snapshot.batch_features, snapshot.batch_labels)
 
     def _draw_panels(self, frame: Frame) -> None:
         playback = self.playback
@@ -563,6 +576,7 @@ class MainWindow(QMainWindow):
             plot.set_batch_visible(view["show_batch"])
             plot.set_decision_regions_visible(view["decision_regions"])
             plot.set_weight_arrows_visible(view["weight_arrows"])
+            plot.set_normalised(view["normalise_features"])
         self._link_axes(view["link_axes"])
 
     @Slot(str)
@@ -575,13 +589,16 @@ class MainWindow(QMainWindow):
 
     def _view_state(self) -> dict:
         return {"axis_mode": self.controls.axis_mode.currentData(),
-                **{name: getattr(self.controls, name).isChecked() for name in VIEW_SWITCHES}}
+                **{name: getattr(self.controls, name).isChecked() for name in VIEW_SWITCHES},
+                **{name: getattr(self, name).isChecked() for name in MENU_SWITCHES}}
 
     def _apply_view(self, view: dict) -> None:
         index = self.controls.axis_mode.findData(view["axis_mode"])
         self.controls.axis_mode.setCurrentIndex(max(index, 0))
         for name in VIEW_SWITCHES:
             getattr(self.controls, name).setChecked(view[name])
+        for name in MENU_SWITCHES:
+            getattr(self, name).setChecked(view[name])
         self.on_view_changed()
 
     def _link_axes(self, linked: bool) -> None:

@@ -52,6 +52,7 @@ def build_menus(window: MainWindow) -> Menus:
     presentation = _add(window, view_menu, "&Presentation mode", window.toggle_presentation, "F5")
     presentation.setCheckable(True)
     _add(window, view_menu, "&Full screen", window.toggle_fullscreen, "F11")
+    view_menu.addAction(window.normalise_features)
     _add(window, view_menu, "λ &grid (Fig. 3)…", window.open_grid, "Ctrl+G")
 
     lessons = bar.addMenu("&Lessons")

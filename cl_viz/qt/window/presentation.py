@@ -106,6 +106,7 @@ class PresentationMode:
         QApplication.setFont(font)
         for plot in self._plots:
             plot.set_marker_scale(MARKER_SCALE if presenting else 1.0)
+            plot.set_spinning(presenting)  # a 3-D view turns slowly
         self.set_theme(self._strip.theme.currentData() if presenting else "light")
         self._window.showFullScreen() if presenting else self._window.showNormal()
         return presenting

@@ -42,14 +42,15 @@ def _fits_control(name: str, value) -> bool:
     return isinstance(value, (int, float)) and low <= value <= high
 
 
-VIEW_SWITCHES = ("show_batch", "link_axes", "decision_regions", "weight_arrows")
+VIEW_SWITCHES = ("show_batch", "link_axes", "decision_regions", "weight_arrows")  # check boxes of the panel
+MENU_SWITCHES = ("normalise_features",)  # checkable actions of the window's View menu
 DEFAULT_VIEW = {"axis_mode": "follow", "show_batch": False, "link_axes": True, "decision_regions": False,
-                "weight_arrows": False}
+                "weight_arrows": False, "normalise_features": False}
 
 
 def load_view(settings: QSettings) -> dict:
     view = {"axis_mode": str(settings.value("view/axis_mode", DEFAULT_VIEW["axis_mode"]))}
-    for name in VIEW_SWITCHES:
+    for name in VIEW_SWITCHES + MENU_SWITCHES:
         view[name] = _bool(settings.value(f"view/{name}", DEFAULT_VIEW[name]))
     return view
 
