@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from cl_viz.core.projection import Rotation
+from cl_viz.core.frames import Frame
+from cl_viz.core.metrics import FeatureMetrics
+from cl_viz.core.projection import FeatureView, Rotation
+from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.export.animation import frames_bounds, render_frames
 from cl_viz.qt.plot.sphere import spoke_tips
 
 N_CLASSES = 4
@@ -173,3 +177,22 @@ def test_the_inspector_picks_the_point_where_it_is_drawn(plot):
     drawn = plot.project(x)
     assert drawn.shape == (5, 2)
     np.testing.assert_allclose(np.sort(drawn, axis=0), np.sort(plot._points.positions, axis=0))
+
+
+def sphere_frame(step: int, seed: int = 0) -> Frame:
+    x, labels, centers = features(3, n=200, seed=seed)
+    snapshot = Snapshot(step=step, epoch=0.0, lam=0.01, alpha=0.5, lr=0.05, loss_softmax=1.0, loss_center=1.0,
+                        loss_total=1.0, batch_accuracy=0.5, features=x, labels=labels, predictions=labels,
+                        centers=centers, classifier_weight=centers, classifier_bias=None,
+                        metrics=FeatureMetrics(0.5, 0.5, 1.0, 1.0, 1.0, 1.0))
+    return Frame(snapshot, None)
+
+
+def test_an_animation_of_a_3d_run_shows_the_sphere_as_the_app_turned_it(qtbot):
+    frames = [sphere_frame(0), sphere_frame(100, seed=1)]
+    bounds = frames_bounds(frames, FeatureView())
+    assert (bounds[:, 0] <= -1.0).all() and (bounds[:, 1] >= 1.0).all() and (np.abs(bounds) < 1.5).all()
+    turned = FeatureView(rotation=Rotation(1.2, -0.5))
+    plain, spun = (list(render_frames(frames, NAMES, size=(320, 240), view=view)) for view in (None, turned))
+    assert len(spun) == 2 and spun[0].shape == (240, 320, 3)
+    assert (plain[0] != spun[0]).any()  # the same frame, seen from elsewhere

@@ -19,11 +19,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import Frame
+from cl_viz.core.projection import FeatureView
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.export.images import check_folder, export_format
 from cl_viz.qt.plot.axes import AXIS_MODES, AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.geometry import snapshot_bounds, union_bounds
+from cl_viz.qt.plot.geometry import shown_bounds, union_bounds
 from cl_viz.qt.plot.theme import THEMES
 
 ANIMATION_FORMATS = ("gif", "mp4")
@@ -50,9 +51,10 @@ def frame_title(snapshot: Snapshot) -> str:
     return f"step {snapshot.step:,} · {loss}"
 
 
-def frames_bounds(frames: Sequence[Frame]) -> np.ndarray | None:
-    """[[xmin, xmax], [ymin, ymax]] covering every frame's robust bounds (None: nothing finite)."""
-    return union_bounds(snapshot_bounds(snapshot.features[:, :2], snapshot.centers[:, :2])
+def frames_bounds(frames: Sequence[Frame], view: FeatureView | None = None) -> np.ndarray | None:
+    """[[xmin, xmax], [ymin, ymax]] covering every frame's robust bounds as `view` draws them (None: nothing finite)."""
+    view = view or FeatureView()
+    return union_bounds(shown_bounds(view, snapshot.features, snapshot.centers)
                         for frame in frames for snapshot in (frame.primary, frame.comparison) if snapshot is not None)
 
 
@@ -60,7 +62,7 @@ class FrameCanvas(QtWidgets.QWidget):
     """Offscreen: the app's FeaturePlot (two side by side for a comparison) drawn into RGB arrays."""
 
     def __init__(self, class_names: Sequence[str], compare: bool, size: tuple[int, int],
-                 theme: str = "light") -> None:
+                 theme: str = "light", view: FeatureView | None = None) -> None:
         super().__init__()
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_QuitOnClose, False)
@@ -71,6 +73,9 @@ class FrameCanvas(QtWidgets.QWidget):
         layout.setSizeConstraint(QtWidgets.QLayout.SizeConstraint.SetNoConstraint)
         for plot in self.plots:
             plot.set_classes(class_names)
+            if view is not None:  # the app's circle or sphere view, turned as it is there
+                plot.set_normalised(view.normalise)
+                plot.set_rotation(view.rotation)
             layout.addWidget(plot)
         self._background = QtGui.QColor(THEMES[theme].background)
         self.resize(*size)
@@ -91,11 +96,11 @@ class FrameCanvas(QtWidgets.QWidget):
         """(height, width, 3) uint8 RGB image of one frame."""
         partner_bounds = None  # the leading primary follows the twin's frame too, as in the main window
         if len(self.plots) == 2 and frame.comparison is not None:
-            partner_bounds = snapshot_bounds(frame.comparison.features[:, :2], frame.comparison.centers[:, :2])
+            partner_bounds = self.plots[1].frame_bounds(frame.comparison.features, frame.comparison.centers)
         for plot, snapshot in zip(self.plots, (frame.primary, frame.comparison)):
             if snapshot is None:
                 continue
-            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2],
+            plot.show_frame(snapshot.features, snapshot.labels, snapshot.centers,
                             partner_bounds=partner_bounds if plot is self.plots[0] else None)
             plot.set_title(frame_title(snapshot))
         _settle_layouts()
@@ -118,7 +123,7 @@ def rgb_array(image: QtGui.QImage) -> np.ndarray:
 
 
 def render_frames(frames: Sequence[Frame], class_names: Sequence[str], size: tuple[int, int] | None = None,
-                  theme: str = "light", axes: str = "fixed") -> Iterator[np.ndarray]:
+                  theme: str = "light", axes: str = "fixed", view: FeatureView | None = None) -> Iterator[np.ndarray]:
     """Yield one RGB image per frame, drawn by FeaturePlot on the GUI thread; titles give step and λ."""
     frames = list(frames)
     if not frames:
@@ -129,9 +134,9 @@ def render_frames(frames: Sequence[Frame], class_names: Sequence[str], size: tup
         raise ClVizError(f"axes must be one of {AXIS_MODES}, got {axes!r}")
     compare = frames[0].comparison is not None
     size = _checked_size(animation_size(compare) if size is None else size)
-    canvas = FrameCanvas(class_names, compare, size, theme)
+    canvas = FrameCanvas(class_names, compare, size, theme, view)
     try:
-        canvas.set_axes(axes, frames_bounds(frames) if axes == "fixed" else None)
+        canvas.set_axes(axes, frames_bounds(frames, view) if axes == "fixed" else None)
         for frame in frames:
             yield canvas.draw(frame)
     finally:
@@ -192,7 +197,7 @@ class Mp4Writer:
 
 def export_animation(frames: Sequence[Frame], class_names: Sequence[str], path, fps: float = 10,
                      size: tuple[int, int] | None = None, theme: str = "light", axes: str = "fixed",
-                     progress: Progress | None = None) -> bool:
+                     progress: Progress | None = None, view: FeatureView | None = None) -> bool:
     """Write frames as a GIF or MP4 (by suffix). progress(done, total) returning False cancels.
 
     Returns False when cancelled. The file appears only when complete (written under a temporary
@@ -206,7 +211,7 @@ def export_animation(frames: Sequence[Frame], class_names: Sequence[str], path, 
     frames = list(frames)
     if kind == "mp4" and size is not None:
         size = (int(size[0]) // 2 * 2, int(size[1]) // 2 * 2)  # yuv420p needs even sides
-    images = render_frames(frames, class_names, size, theme, axes)
+    images = render_frames(frames, class_names, size, theme, axes, view)
     partial = str(path.with_name(f".{path.stem}.partial.{kind}"))  # ffmpeg picks the container by suffix
     writer = None
     try:

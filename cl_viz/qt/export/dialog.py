@@ -230,7 +230,8 @@ class ExportDialog(QDialog):
         try:
             return export_animation(frames, self._class_names, path, fps=self.fps.value(),
                                     size=(self.width_px.value(), self.height_px.value()), theme=theme,
-                                    axes=self.axes.currentData(), progress=report)
+                                    axes=self.axes.currentData(), progress=report,
+                                    view=None if plot is None else plot.feature_view)
         finally:
             progress.close()
             progress.deleteLater()

@@ -35,7 +35,14 @@ from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
 from cl_viz.qt.plot.axes import PlotAxes
 from cl_viz.qt.plot.center_history import CenterHistory
-from cl_viz.qt.plot.geometry import class_spreads, clean_centers, clean_points, robust_bounds, snapshot_bounds
+from cl_viz.qt.plot.geometry import (
+    UNIT_CORNERS,
+    class_spreads,
+    clean_centers,
+    clean_points,
+    robust_bounds,
+    shown_bounds,
+)
 from cl_viz.qt.plot.glide import Glide
 from cl_viz.qt.plot.inspector import PlotInspector
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
@@ -46,7 +53,6 @@ from cl_viz.qt.plot.sprites import SpriteCloudItem
 from cl_viz.qt.plot.theme import SIZES, THEMES, Theme, class_colors, qcolor
 
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
-UNIT_CORNERS = np.array([[-1.0, -1.0], [1.0, 1.0]])  # follow mode keeps the whole unit circle in view
 SPIN_RADIANS_PER_SECOND = 0.25  # presentation mode's turn of the sphere: once round in 25 s
 TITLE_NOTES = {"sphere": "x/‖x‖ on the unit sphere, drag to turn", "circle": "x/‖x‖ on the unit circle"}
 
@@ -300,11 +306,7 @@ class FeaturePlot(QtWidgets.QWidget):
 
     def frame_bounds(self, features, centers) -> np.ndarray | None:
         """What follow mode would show of a frame drawn by this plot (a linked partner's bounds)."""
-        features = np.asarray(features)
-        extra = self.project(centers)
-        if self._shape_of(features) in ("circle", "sphere"):
-            extra = np.concatenate([extra, UNIT_CORNERS])
-        return snapshot_bounds(self.project(features), extra)
+        return shown_bounds(self._feature_view, features, centers)
 
     def set_normalised(self, normalise: bool) -> None:
         """Draw 2-D features as x/‖x‖ on the unit circle (3-D ones are always on the unit sphere)."""

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cl_viz.core.projection import FeatureView
+
 if TYPE_CHECKING:
     import pyqtgraph as pg
     from PySide6 import QtGui
@@ -18,6 +20,7 @@ FOLLOW_SAMPLE = 8192  # at most this many points feed the robust bounds of follo
 FOLLOW_PERCENTILES = (0.5, 99.5)
 FOLLOW_PADDING = 0.08  # fraction of the robust span added on each side
 SPREAD_SAMPLE = 2048  # at most this many points estimate the spread of each class
+UNIT_CORNERS = np.array([[-1.0, -1.0], [1.0, 1.0]])  # follow mode keeps the whole unit circle in view
 
 
 def clean_points(features, labels, n_classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,6 +71,15 @@ def snapshot_bounds(features, centers) -> np.ndarray | None:
     """robust_bounds of raw (N, 2) features and (C, 2) centers: what follow mode would show of them."""
     xy = np.asarray(features, dtype=np.float64)
     return robust_bounds(xy[finite_rows(xy)], np.asarray(centers, dtype=np.float64))
+
+
+def shown_bounds(view: FeatureView, features, centers) -> np.ndarray | None:
+    """snapshot_bounds of a frame as `view` draws it: the whole unit circle too in the circle and sphere views."""
+    features = np.asarray(features)
+    extra = view.apply(centers)[0]
+    if features.ndim == 2 and view.on_unit_circle(features.shape[1]):
+        extra = np.concatenate([extra, UNIT_CORNERS])
+    return snapshot_bounds(view.apply(features)[0], extra)
 
 
 def robust_bounds(xy: np.ndarray, extra: np.ndarray) -> np.ndarray | None:
