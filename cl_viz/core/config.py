@@ -9,6 +9,7 @@ import typing
 from dataclasses import dataclass, field
 
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.margins import HEADS
 
 DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "digits")  # datasets by name; a data folder is "idx"
 DATASETS = ("auto", *DATASET_NAMES)
@@ -21,9 +22,10 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 # Changing one of these needs a fresh session; every other field applies between steps.
 STRUCTURAL_FIELDS = (
     "dataset", "data_dir", "model", "feat_dim", "bias", "relu_features",
-    "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init",
+    "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init", "head",
 )
-LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm")
+LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm", "scale", "margin",
+               "margin_warmup_steps")
 MAX_SEED = 2**32 - 1  # numpy's and torch's generators all take seeds up to here
 
 
@@ -57,6 +59,11 @@ class TrainConfig:
     warmup_steps: int = 100  # the learning rate ramps linearly from lr/N to lr over the first N steps
     clip_norm: float = 5.0  # the network's gradient norm is clipped to this before each step (0: off)
     init: str = "pytorch"
+    # The classification head (cl_viz.core.margins): L_S is the cross-entropy of its logits; λ > 0 adds L_C.
+    head: str = "softmax"
+    scale: float = 10.0  # s of normface, cosface and arcface
+    margin: float = 0.0  # m: cosine (cosface), radians (arcface), an integer multiple of the angle (sphereface)
+    margin_warmup_steps: int = 0  # m ramps linearly from 0 over the first N steps (cosface, arcface)
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -99,6 +106,8 @@ class TrainConfig:
         _check_choice("center update", self.center_update, CENTER_UPDATES)
         _check_choice("device", self.device, DEVICES)
         _check_choice("initialisation", self.init, INITS)
+        _check_choice("head", self.head, HEADS)
+        _check_head(self)
         _check_finite("λ (lambda)", self.lam)
         if self.lam < 0:
             raise ClVizError(f"λ (lambda) must be ≥ 0, got {self.lam:g}")
@@ -145,7 +154,8 @@ FIELD_NAMES = frozenset(FIELD_TYPES)
 # What the app and `cl-viz train` start with.
 DEFAULTS = TrainConfig()
 # Stored configurations (checkpoints, recordings) without these fields come from runs that had none of them.
-FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch"}
+FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch", "head": "softmax", "scale": 10.0,
+                      "margin": 0.0, "margin_warmup_steps": 0}
 STORED_DEFAULTS = DEFAULTS.replace(**FIELDS_ADDED_LATER)
 
 
@@ -185,6 +195,24 @@ def _describe(wanted) -> str:
     if typing.get_origin(wanted) is tuple:
         return "a list of whole numbers"
     return _TYPE_WORDS[wanted]
+
+
+def _check_head(config: TrainConfig) -> None:
+    _check_finite("scale s", config.scale)
+    if config.scale <= 0:
+        raise ClVizError(f"scale s must be > 0, got {config.scale:g}")
+    _check_finite("margin m", config.margin)
+    if config.margin < 0:
+        raise ClVizError(f"margin m must be ≥ 0, got {config.margin:g}")
+    if config.head == "sphereface" and (config.margin != int(config.margin) or config.margin < 1):
+        raise ClVizError(f"SphereFace's margin m is a whole number ≥ 1 (a multiple of the angle), "
+                         f"got {config.margin:g}")
+    if config.head == "arcface" and config.margin >= math.pi:
+        raise ClVizError(f"ArcFace's margin m is an angle in radians below π, got {config.margin:g}")
+    if config.head == "cosface" and config.margin >= 2:
+        raise ClVizError(f"CosFace's margin m is subtracted from a cosine and must be below 2, got {config.margin:g}")
+    if config.margin_warmup_steps < 0:
+        raise ClVizError(f"margin warm-up steps must be ≥ 0, got {config.margin_warmup_steps}")
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

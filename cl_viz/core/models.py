@@ -6,18 +6,22 @@ import torch
 from torch import nn
 
 from cl_viz.core.config import INITS, MODELS
+from cl_viz.core.heads import AngularHead
+from cl_viz.core.margins import HEADS
 
 
 class FeatureNet(nn.Module):
-    """Convolutional trunk -> flatten -> linear to `feat_dim` -> PReLU -> classifier."""
+    """Convolutional trunk -> flatten -> linear to `feat_dim` -> PReLU -> classifier (a linear layer, or an
+    angular head whose forward gives its logits without margin)."""
 
     def __init__(self, trunk: nn.Sequential, trunk_out: int, feat_dim: int, num_classes: int,
-                 bias: bool, relu_features: bool = False):
+                 bias: bool, relu_features: bool = False, head: str = "softmax", scale: float = 10.0):
         super().__init__()
         self.trunk = trunk
         self.embed = nn.Linear(trunk_out, feat_dim)
         self.feature_activation = nn.ReLU() if relu_features else nn.PReLU(feat_dim)
-        self.classifier = nn.Linear(feat_dim, num_classes, bias=bias)
+        self.classifier = (nn.Linear(feat_dim, num_classes, bias=bias) if head == "softmax"
+                           else AngularHead(head, feat_dim, num_classes, scale))
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.feature_activation(self.embed(self.trunk(images).flatten(1)))
@@ -69,14 +73,17 @@ def default_bias(name: str) -> bool:
 
 
 def build_model(name: str, feat_dim: int = 2, num_classes: int = 10, bias: bool | None = None,
-                relu_features: bool = False, init: str = "pytorch") -> FeatureNet:
+                relu_features: bool = False, init: str = "pytorch", head: str = "softmax",
+                scale: float = 10.0) -> FeatureNet:
     if name not in _TRUNKS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     if init not in INITS:
         raise ValueError(f"unknown initialisation {init!r}; choose one of: {', '.join(INITS)}")
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; choose one of: {', '.join(HEADS)}")
     trunk, trunk_out = _TRUNKS[name]()
     use_bias = default_bias(name) if bias is None else bias
-    model = FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features)
+    model = FeatureNet(trunk, trunk_out, feat_dim, num_classes, use_bias, relu_features, head, scale)
     if init == "caffe":
         caffe_xavier_init(model)
     return model
@@ -86,7 +93,7 @@ def build_model(name: str, feat_dim: int = 2, num_classes: int = 10, bias: bool 
 def caffe_xavier_init(model: nn.Module) -> None:
     """caffe-face's fillers: weights uniform in ±√(3/fan_in) (Caffe's "xavier"), biases zero."""
     for layer in model.modules():
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+        if isinstance(layer, (nn.Conv2d, nn.Linear, AngularHead)):
             fan_in = layer.weight[0].numel()
             bound = (3.0 / fan_in) ** 0.5
             layer.weight.uniform_(-bound, bound)

@@ -14,6 +14,7 @@ from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name,
 from cl_viz.core.devices import resolve_device
 from cl_viz.core.errors import Cancelled
 from cl_viz.core.losses import CenterLoss
+from cl_viz.core.margins import ANGULAR_HEADS, effective_margin, sphere_lambda
 from cl_viz.core.metrics import feature_metrics
 from cl_viz.core.models import build_model
 from cl_viz.core.snapshot import Snapshot, frozen
@@ -83,7 +84,8 @@ class TrainingSession:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
             model = build_model(self.config.model, self.config.feat_dim, self.dataset.num_classes,
-                                self.config.bias, self.config.relu_features, self.config.init)
+                                self.config.bias, self.config.relu_features, self.config.init,
+                                self.config.head, self.config.scale)
         model = model.to(self.device)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -112,6 +114,16 @@ class TrainingSession:
         warmup = self.config.warmup_steps
         return min(1.0, (self.step + 1) / warmup) if warmup > 0 else 1.0
 
+    @property
+    def angular(self) -> bool:
+        return self.config.head in ANGULAR_HEADS
+
+    @property
+    def effective_margin(self) -> float:
+        """The margin of the next step (warm-up and SphereFace's annealing applied)."""
+        config = self.config
+        return effective_margin(config.head, config.margin, config.margin_warmup_steps, self.step)
+
     def set_live(self, **changes: float) -> None:
         """Change λ, α, the learning rate or the softmax weight between steps, without a reset."""
         unknown = set(changes) - set(LIVE_FIELDS)
@@ -119,6 +131,8 @@ class TrainingSession:
             raise ValueError(f"{', '.join(sorted(unknown))} cannot change without a reset")
         self.config = self.config.replace(**changes).validated()
         self.center_loss.alpha = self.config.alpha
+        if self.angular:
+            self.model.classifier.scale = self.config.scale
         if self.center_optimizer is not None:
             self.center_optimizer.param_groups[0]["lr"] = self.config.alpha
         self._apply_learning_rate()
@@ -149,7 +163,7 @@ class TrainingSession:
         if self.step <= self.config.warmup_steps or self.step in self.config.lr_milestones:
             self._apply_learning_rate()
         features, logits = self.model(images)
-        loss_softmax = F.cross_entropy(logits, labels)
+        loss_softmax = F.cross_entropy(self._training_logits(features, logits, labels), labels)
         total, loss_center = self._total_loss(features, labels, loss_softmax)
         self.optimizer.zero_grad(set_to_none=True)
         if self.center_optimizer is not None:
@@ -166,6 +180,12 @@ class TrainingSession:
         self._last_batch = {"features": features.detach(), "logits": logits.detach(), "labels": labels,
                             "loss_softmax": loss_softmax.detach(), "loss_center": loss_center.detach()}
         self.step += 1
+
+    def _training_logits(self, features, logits, labels) -> torch.Tensor:
+        if not self.angular:
+            return logits
+        return self.model.classifier.training_logits(features, labels, self.effective_margin,
+                                                     sphere_lambda(self.step))
 
     def _total_loss(self, features, labels, loss_softmax) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss to back-propagate, and L_C against the centers before this step's update."""
@@ -208,6 +228,9 @@ class TrainingSession:
         logits_np = logits.float().cpu().numpy()
         centers = self.center_loss.centers.detach().float().cpu().numpy()
         classifier = self.model.classifier
+        weight = classifier.weight.detach()
+        if self.angular:  # only the directions decide: regions and arrows follow W_j / ‖W_j‖
+            weight = F.normalize(weight, dim=1)
         losses = self._last_losses()
         batch = self._last_batch if include_batch else None
         return Snapshot(
@@ -215,13 +238,15 @@ class TrainingSession:
             lr=self.current_lr, **losses,
             features=frozen(features_np), labels=self._probe_labels_np,
             predictions=frozen(logits_np.argmax(axis=1)), centers=frozen(centers),
-            classifier_weight=frozen(classifier.weight.detach().cpu().numpy()),
+            classifier_weight=frozen(weight.float().cpu().numpy()),
             classifier_bias=None if classifier.bias is None else frozen(classifier.bias.detach().cpu().numpy()),
             metrics=_safe_metrics(features_np, self._probe_labels_np, centers, logits_np),
             batch_features=None if batch is None else frozen(batch["features"].float().cpu().numpy()),
             batch_labels=None if batch is None else frozen(batch["labels"].cpu().numpy()),
             losses_known=self._last_batch is not None,
             oldest_step=None if oldest_step == self.step else oldest_step,
+            head=self.config.head, scale=self.config.scale, margin=self.config.margin,
+            effective_margin=self.effective_margin,
         )
 
     @torch.inference_mode()

@@ -24,13 +24,17 @@ class Snapshot:
     labels: np.ndarray  # (P,) probe labels
     predictions: np.ndarray  # (P,) classifier argmax
     centers: np.ndarray  # (C, D)
-    classifier_weight: np.ndarray  # (C, D)
+    classifier_weight: np.ndarray  # (C, D); W_j / ‖W_j‖ for the angular heads, whose class is the angle's
     classifier_bias: np.ndarray | None  # (C,)
     metrics: FeatureMetrics
     batch_features: np.ndarray | None = None  # (B, D) latest training batch
     batch_labels: np.ndarray | None = None
     losses_known: bool = True  # False before the first step (and right after a restore): losses are NaN
     oldest_step: int | None = None  # the step whose weights embedded the oldest probe point (None: all at `step`)
+    head: str = "softmax"  # cl_viz.core.margins.HEADS
+    scale: float = 10.0  # s (angular heads but sphereface)
+    margin: float = 0.0  # m as configured
+    effective_margin: float = 0.0  # m as applied at this step (warm-up, SphereFace's annealing)
 
     @property
     def steps_behind(self) -> int:
@@ -49,7 +53,7 @@ class Snapshot:
             "step": self.step, "epoch": round(self.epoch, 4), "lambda": self.lam, "alpha": self.alpha,
             "lr": self.lr, "loss_softmax": self.loss_softmax, "loss_center": self.loss_center,
             "loss_total": self.loss_total, "batch_accuracy": self.batch_accuracy,
-            **self.metrics.to_dict(),
+            "effective_margin": self.effective_margin, **self.metrics.to_dict(),
         }
 
 
