@@ -40,7 +40,7 @@ def test_an_invalid_remembered_field_gives_way_to_its_default_and_the_flags_stil
 
 def test_a_garbage_settings_file_with_good_flags_launches_with_the_flags(tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("setup/config", '{"probe_size": 100.5, "feat_dim": 3, "lam": "x", "seed": 4, "lr": NaN}')
+    settings.setValue("setup/config", '{"probe_size": 100.5, "feat_dim": 4, "lam": "x", "seed": 4, "lr": NaN}')
     settings.setValue("setup/compare", "perhaps")
     args = build_parser().parse_args(["--lambda", "0.5", "--dataset", "digits", "--compare"])
     assert initial_setup(*load_setup(settings), args) == (DEFAULTS.replace(lam=0.5, dataset="digits", seed=4),
@@ -83,3 +83,10 @@ def test_the_app_takes_a_recipe_and_flags_on_top_of_it():
     config, _ = initial_setup(DEFAULTS.replace(lam=0.3), False, build_parser().parse_args(["--recipe", "official",
                                                                                           "--seed", "3"]))
     assert config == OFFICIAL.config.replace(seed=3)
+
+
+def test_the_feature_dimension_flag_overrides_the_remembered_one(tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("setup/config", '{"feat_dim": 2}')
+    args = build_parser().parse_args(["--feat-dim", "3"])
+    assert initial_setup(*load_setup(settings), args)[0].feat_dim == 3
