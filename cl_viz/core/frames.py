@@ -1,6 +1,6 @@
 """What a run shows the window, in plain data (no torch): the description of a run and its frames.
 
-A Frame is one drawn moment of a run and its softmax-only twin; a GridFrame one moment of a λ grid;
+A Frame is one drawn moment of a run and its softmax-only twin; a GridFrame one moment of a grid of runs;
 RunInfo says what the run is, once, when it is built, and travels with its recordings.
 """
 
@@ -36,7 +36,7 @@ class Frame:
 
 @dataclass(frozen=True, eq=False)
 class GridFrame:
-    """One moment of a λ grid: a snapshot per network, in the order of the λ values."""
+    """One moment of a grid: a snapshot per network, in the order of its runs."""
 
     snapshots: tuple[Snapshot, ...]
     steps_per_second: float = 0.0
@@ -66,14 +66,16 @@ class RunInfo:
     batch_size: int
     steps_per_epoch: int | None
     probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
-    lambdas: tuple[float, ...] = ()  # the λ of each run of a λ grid
+    lambdas: tuple[float, ...] = ()  # the λ of each run of a grid
+    run_titles: tuple[str, ...] = ()  # the title of each run of a grid
 
     def to_dict(self) -> dict:
         """Everything but the probe images, as JSON-ready values."""
         return {"config": self.config.to_dict(), "compare": self.compare, "dataset_name": self.dataset_name,
                 "dataset_source": self.dataset_source, "class_names": list(self.class_names), "device": self.device,
                 "train_size": self.train_size, "probe_size": self.probe_size, "batch_size": self.batch_size,
-                "steps_per_epoch": self.steps_per_epoch, "lambdas": list(self.lambdas)}
+                "steps_per_epoch": self.steps_per_epoch, "lambdas": list(self.lambdas),
+                "run_titles": list(self.run_titles)}
 
     @classmethod
     def from_dict(cls, data: dict, probe_images: np.ndarray | None = None) -> RunInfo:
@@ -88,7 +90,7 @@ class RunInfo:
                    train_size=_count(data, "train_size"), probe_size=_count(data, "probe_size", optional=False),
                    batch_size=_count(data, "batch_size", optional=False),
                    steps_per_epoch=_count(data, "steps_per_epoch"), probe_images=probe_images,
-                   lambdas=_lambdas(data))
+                   lambdas=_lambdas(data), run_titles=_titles(data))
 
 
 def _typed(data: dict, key: str, kind: type):
@@ -103,6 +105,13 @@ def _lambdas(data: dict) -> tuple[float, ...]:
     if not all(isinstance(lam, (int, float)) and not isinstance(lam, bool) for lam in values):
         raise ValueError("its run description's lambdas are not numbers")
     return tuple(float(lam) for lam in values)
+
+
+def _titles(data: dict) -> tuple[str, ...]:
+    values = data.get("run_titles", [])  # recordings made before grids had titles have none
+    if not isinstance(values, list) or not all(isinstance(title, str) for title in values):
+        raise ValueError("its run description's run_titles are not text")
+    return tuple(values)
 
 
 def _count(data: dict, key: str, optional: bool = True) -> int | None:

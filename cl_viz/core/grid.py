@@ -1,4 +1,5 @@
-"""The paper's Fig. 3, live: one network per λ, same initial weights, same batches."""
+"""Runs side by side: one network per entry (a λ of the paper's Fig. 3, a loss of the loss family), same
+initial weights, same batches, stepped in lockstep."""
 
 from __future__ import annotations
 
@@ -9,19 +10,24 @@ from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.frames import GridFrame
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
 from cl_viz.core.runner import MultiRun, run_info
+from cl_viz.core.runs import GridEntry, lambda_entries
 from cl_viz.core.session import TrainingSession
 
 
-class LambdaGridRun(MultiRun):
-    def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, dataset: Dataset | None = None):
-        self.lambdas = parse_lambdas(lambdas)
+class GridRun(MultiRun):
+    def __init__(self, entries: tuple[GridEntry, ...], dataset: Dataset | None = None):
+        if not entries:
+            raise ValueError("a grid needs at least one run")
+        self.entries = tuple(entries)
+        first = entries[0].config
         if dataset is None:
-            dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
-        super().__init__([TrainingSession(config.replace(lam=lam), dataset) for lam in self.lambdas])
-        self.info = run_info(self.sessions[0], lambdas=self.lambdas)
+            dataset = load_dataset(resolve_name(first.dataset, first.data_dir), first.data_dir)
+        super().__init__([TrainingSession(entry.config, dataset) for entry in self.entries])
+        self.info = run_info(self.sessions[0], lambdas=tuple(entry.config.lam for entry in self.entries),
+                             run_titles=tuple(entry.title for entry in self.entries))
 
     def set_live(self, **changes: float) -> None:
-        """α and the learning rate apply to every run; each keeps its own λ."""
+        """Every run takes the change, except λ: each keeps its own."""
         shared = {name: value for name, value in changes.items() if name != "lam"}
         for session in self.sessions:
             session.set_live(**shared)
@@ -30,3 +36,11 @@ class LambdaGridRun(MultiRun):
               cancel: Event | None = None, refresh: int | None = None) -> GridFrame:
         snapshots = tuple(session.snapshot(include_batch, cancel, refresh) for session in self.sessions)
         return GridFrame(snapshots, steps_per_second, steps_per_second * self.sessions[0].batch_size)
+
+
+class LambdaGridRun(GridRun):
+    """The paper's Fig. 3, live: one network per λ."""
+
+    def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, dataset: Dataset | None = None):
+        self.lambdas = parse_lambdas(lambdas)
+        super().__init__(lambda_entries(config, self.lambdas), dataset)

@@ -13,14 +13,16 @@ from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import frozen
 
 
-def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[float, ...] = ()) -> RunInfo:
+def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[float, ...] = (),
+             run_titles: tuple[str, ...] = ()) -> RunInfo:
     dataset = session.dataset
     return RunInfo(
         config=session.config, compare=compare, dataset_name=dataset.name, dataset_source=dataset.source,
         class_names=tuple(dataset.class_names), device=describe_device(session.device),
         train_size=len(dataset.train_labels), probe_size=len(session.probe_labels),
         batch_size=session.batch_size, steps_per_epoch=session.steps_per_epoch,
-        probe_images=frozen(dataset.test_images[session.probe_indices].numpy()), lambdas=lambdas)
+        probe_images=frozen(dataset.test_images[session.probe_indices].numpy()), lambdas=lambdas,
+        run_titles=run_titles)
 
 
 class MultiRun:

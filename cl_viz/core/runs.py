@@ -9,6 +9,7 @@ batches; each head brings the settings it trains with (HEAD_INFO[head].settings)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from cl_viz.core.config import DEFAULTS, TrainConfig
@@ -79,3 +80,28 @@ def run_config(base: TrainConfig, spec: RunSpec, explicit: dict | None = None) -
     config = for_head(base, spec.head)
     lam = (base.lam if base.lam > 0 else DEFAULTS.lam) if spec.center_loss else 0.0
     return config.replace(lam=lam, **(explicit or {})).validated()
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """One plot of a grid of runs: what its title says and what it trains."""
+
+    title: str
+    config: TrainConfig
+
+
+def lambda_title(lam: float) -> str:
+    if lam == 0:
+        return "λ = 0 (softmax only)"
+    exponent = math.log10(lam)
+    return f"λ = 1e{exponent:.0f}" if exponent == round(exponent) else f"λ = {lam:g}"
+
+
+def lambda_entries(base: TrainConfig, lambdas) -> tuple[GridEntry, ...]:
+    """The paper's Fig. 3: one run per λ, everything else as in `base`."""
+    return tuple(GridEntry(lambda_title(lam), base.replace(lam=lam).validated()) for lam in lambdas)
+
+
+def loss_entries(base: TrainConfig, specs, explicit: dict | None = None) -> tuple[GridEntry, ...]:
+    """One run per loss, each with its head's settings (see run_config)."""
+    return tuple(GridEntry(spec.title, run_config(base, spec, explicit)) for spec in specs)

@@ -36,7 +36,7 @@ SHUTDOWN_TIMEOUT_MS = 3000  # a window closing waits this long for its worker, t
 class Command:
     name: str
     config: TrainConfig | None = None
-    variant: object = False  # LockstepRun: compare or not; LambdaGridRun: the λ values
+    variant: object = False  # LockstepRun: compare or not; GridRun: its entries
     changes: dict = field(default_factory=dict)
 
 
@@ -59,7 +59,7 @@ class TrainingWorker(QObject):
 
     def __init__(self, cpu_threads: int | None = None, make_run=None):
         """`make_run(config, variant, dataset)` builds the run in the worker's thread (default:
-        `lockstep_run`, variant = compare; the λ grid passes `lambda_grid_run`)."""
+        `lockstep_run`, variant = compare; the grid window passes `grid_run`)."""
         super().__init__()
         self._make_run = make_run or lockstep_run
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
@@ -251,11 +251,11 @@ def lockstep_run(config: TrainConfig, compare: bool, dataset):
     return LockstepRun(config, compare, dataset)
 
 
-def lambda_grid_run(config: TrainConfig, lambdas, dataset):
-    """The λ grid window's run: one network per λ."""
-    from cl_viz.core.grid import LambdaGridRun
+def grid_run(_config: TrainConfig, entries, dataset):
+    """The grid window's run: one network per entry (cl_viz.core.runs.GridEntry)."""
+    from cl_viz.core.grid import GridRun
 
-    return LambdaGridRun(config, lambdas, dataset)
+    return GridRun(entries, dataset)
 
 
 def _out_of_memory(error: Exception) -> bool:

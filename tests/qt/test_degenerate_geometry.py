@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QLayout, QVBoxLayout, QWidget
 
-from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.grid.grid_view import RunGridView
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.lean_axis import LeanAxisItem, usable_span
 from cl_viz.qt.window.metrics_panel import MetricsPanel
@@ -59,7 +59,7 @@ def test_the_metrics_graphs_and_the_lambda_grid_paint_at_every_size(qtbot, small
     run = LambdaGridRun(small_config, (0.0, 0.1), digits)
     run.train_step()
     frame = run.frame()
-    grid = LambdaGridView(digits.class_names, (0.0, 0.1))
+    grid = RunGridView(digits.class_names, run.info.run_titles)
     panel = MetricsPanel()
     panel.clear(compare=False)
     holder = QWidget()  # as in the main window: the graphs are never a top-level widget of their own

@@ -6,8 +6,9 @@ from cl_viz.core.frames import GridFrame
 from cl_viz.core.grid import LambdaGridRun
 from cl_viz.core.lambdas import parse_lambdas
 from cl_viz.core.metrics import FeatureMetrics
+from cl_viz.core.runs import lambda_title
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.grid.grid_view import RunGridView
 from cl_viz.qt.grid.grid_window import GridWindow
 
 NAMES = [str(k) for k in range(10)]
@@ -44,7 +45,7 @@ def test_grid_window_trains_all_networks(qtbot, small_config):
         window.single_step()
     qtbot.waitUntil(lambda: window.view is not None and window.view.plots[1].point_count == 100, timeout=5000)
     assert len(window.view.plots) == 2
-    window.lambda_edit.setText("0, 0.01, 0.1")
+    window.runs_edit.setText("0, 0.01, 0.1")
     with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
         window.reset()
     qtbot.waitUntil(lambda: window.view is not None and len(window.view.plots) == 3, timeout=5000)
@@ -69,7 +70,7 @@ def grid_frame(radii) -> GridFrame:
     return GridFrame(tuple(snapshots))
 
 
-def widths(view: LambdaGridView) -> list[float]:
+def widths(view: RunGridView) -> list[float]:
     return [float(np.diff(plot.axes.view_range()[0])[0]) for plot in view.plots]
 
 
@@ -78,8 +79,8 @@ def shown_grid(qtbot):
     """A λ grid of two plots, 900×450, shown, kept until teardown (see shown_feature_plot in conftest.py)."""
     made = []
 
-    def make(**kwargs) -> LambdaGridView:
-        view = LambdaGridView(NAMES, (0.0, 0.1), **kwargs)
+    def make(**kwargs) -> RunGridView:
+        view = RunGridView(NAMES, [lambda_title(lam) for lam in (0.0, 0.1)], **kwargs)
         made.append(view)
         qtbot.addWidget(view)
         view.resize(900, 450)
@@ -122,4 +123,34 @@ def test_the_grid_window_offers_the_shared_scale_and_starts_without_it(qtbot, sm
     with qtbot.waitSignal(window.worker_thread.events.run_ready, timeout=30000):
         window.reset()
     qtbot.waitUntil(lambda: window.view is not None and window.view.scale == "shared", timeout=5000)  # kept
+    window.close()
+
+
+def test_a_loss_grid_trains_each_head_from_the_same_start(small_config, digits):
+    from cl_viz.core.grid import GridRun
+    from cl_viz.core.runs import loss_entries, parse_runs
+
+    run = GridRun(loss_entries(small_config, parse_runs("softmax center arcface")), digits)
+    assert run.info.run_titles == ("Softmax only", "Center loss (softmax + λ·L_C)", "ArcFace")
+    assert [s.config.head for s in run.sessions] == ["softmax", "softmax", "arcface"]
+    assert [s.config.lam > 0 for s in run.sessions] == [False, True, False]
+    first = run.frame()
+    assert all(np.array_equal(first.snapshots[0].features, s.features) for s in first.snapshots)
+    run.train_step()
+    assert [s.head for s in run.frame().snapshots] == ["softmax", "softmax", "arcface"]
+
+
+def test_the_loss_family_window_shows_one_plot_per_loss(qtbot, small_config):
+    window = GridWindow(small_config, cpu_threads=1, losses=("softmax", "cosface"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.view is not None and len(window.view.plots) == 2, timeout=30000)
+    assert window.windowTitle() == "cl-viz — the loss family"
+    with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=30000,
+                          check_params_cb=lambda frame: frame.step >= 1):
+        window.single_step()
+    qtbot.waitUntil(lambda: "CosFace (LMCL)   m 0.00" in (window.view.plots[1]._title or ""), timeout=5000)
+    window.runs_edit.setText("softmax, tanface")
+    window.reset()
+    assert window.banner.isVisible() and "unknown loss 'tanface'" in window.banner.text.text()
     window.close()

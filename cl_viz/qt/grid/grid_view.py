@@ -1,4 +1,5 @@
-"""One feature plot per λ: the paper's Fig. 3 (used live and by `cl-viz figure`).
+"""One feature plot per run: the paper's Fig. 3 (one run per λ) or the loss family (one per loss), used
+live and by `cl-viz figure`.
 
 Each plot has its own scale by default: on one shared scale the largest λ's features, a few units
 across against the softmax run's hundred, are a knot under their own center markers. The shared
@@ -7,7 +8,6 @@ scale is one call away (`set_scale("shared")`): the shrinking feature norm is a 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QGridLayout, QLayout, QWidget
 
 from cl_viz.core.frames import GridFrame
 from cl_viz.core.lambdas import GRID_SCALES
+from cl_viz.core.margins import ANGULAR_HEADS, MARGIN_HEADS
+from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import union_bounds
@@ -22,22 +24,22 @@ from cl_viz.qt.plot.geometry import union_bounds
 FOLLOW_FRACTION = 0.2
 
 
-class LambdaGridView(QWidget):
-    def __init__(self, class_names: Sequence[str], lambdas: Sequence[float], parent: QWidget | None = None,
+class RunGridView(QWidget):
+    def __init__(self, class_names: Sequence[str], titles: Sequence[str], parent: QWidget | None = None,
                  theme: str = "light", scale: str = "own"):
         super().__init__(parent)
-        self.lambdas = tuple(lambdas)
-        columns = min(len(self.lambdas), 3 if len(self.lambdas) in (5, 6, 9) else 4)
+        self.titles = tuple(titles)
+        columns = min(len(self.titles), 3 if len(self.titles) in (5, 6, 9) else 4)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # may be a top-level (cl-viz figure)
         self.plots: list[FeaturePlot] = []
-        for index, lam in enumerate(self.lambdas):
+        for index, title in enumerate(self.titles):
             plot = FeaturePlot(theme=theme)
             plot.set_classes(class_names)
             plot.axes.set_mode("fixed")
-            plot.set_title(_title(lam))
+            plot.set_title(title)
             layout.addWidget(plot, *divmod(index, columns))
             self.plots.append(plot)
         self.link: AxesLink | None = None  # on the shared scale a pan or zoom of one moves all
@@ -65,10 +67,9 @@ class LambdaGridView(QWidget):
 
     def show_frame(self, frame: GridFrame, snap: bool = False) -> None:
         """Draw every run; each range glides toward its own features, or all toward the union of them."""
-        for plot, lam, snapshot in zip(self.plots, self.lambdas, frame.snapshots):
-            plot.show_frame(snapshot.features[:, :2], snapshot.labels, snapshot.centers[:, :2])
-            metrics = snapshot.metrics
-            plot.set_title(f"{_title(lam)}   acc {metrics.probe_accuracy:.0%}   intra/inter {metrics.ratio:.2f}")
+        for plot, title, snapshot in zip(self.plots, self.titles, frame.snapshots):
+            plot.show_frame(snapshot.features, snapshot.labels, snapshot.centers)
+            plot.set_title(f"{title}   {_figures(snapshot)}")
         self._move_ranges(snap)
 
     def _move_ranges(self, snap: bool) -> None:
@@ -85,8 +86,11 @@ class LambdaGridView(QWidget):
             plot.axes.set_fixed_range(xmin, xmax, ymin, ymax)
 
 
-def _title(lam: float) -> str:
-    if lam == 0:
-        return "λ = 0 (softmax only)"
-    exponent = math.log10(lam)
-    return f"λ = 1e{exponent:.0f}" if exponent == round(exponent) else f"λ = {lam:g}"
+def _figures(snapshot: Snapshot) -> str:
+    """The margin as applied now, accuracy and compactness (angular for the heads whose class is an angle)."""
+    metrics = snapshot.metrics
+    margin = f"m {snapshot.effective_margin:.2f}   " if snapshot.head in MARGIN_HEADS else ""
+    accuracy = f"{margin}acc {metrics.probe_accuracy:.0%}"
+    if snapshot.head in ANGULAR_HEADS and np.isfinite(metrics.angular_ratio):
+        return f"{accuracy}   angular intra/inter {metrics.angular_ratio:.2f}"
+    return f"{accuracy}   intra/inter {metrics.ratio:.2f}"

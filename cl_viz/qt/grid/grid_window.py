@@ -1,4 +1,5 @@
-"""A window that trains one network per λ in lockstep and shows them side by side (Fig. 3, live)."""
+"""A window that trains one network per run in lockstep and shows them side by side: one per λ (the
+paper's Fig. 3, live) or one per loss (the loss family)."""
 
 from __future__ import annotations
 
@@ -10,23 +11,31 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import GridFrame, RunInfo
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
+from cl_viz.core.runs import GridEntry, lambda_entries, loss_entries, parse_runs
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.guard import guarded
-from cl_viz.qt.grid.grid_view import LambdaGridView
+from cl_viz.qt.grid.grid_view import RunGridView
 from cl_viz.qt.plot.glide import DRAW_INTERVAL_MS
-from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, lambda_grid_run
+from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, grid_run
 
 
 class GridWindow(QMainWindow):
-    def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, cpu_threads: int | None = None, parent=None):
+    """One network per λ (`lambdas`), or, with `losses`, one per loss; `explicit` holds the fields a user
+    set for every loss run (command-line flags), which win over each head's own settings."""
+
+    def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, cpu_threads: int | None = None, parent=None,
+                 losses=None, explicit: dict | None = None):
         super().__init__(parent)
-        self.setWindowTitle("cl-viz — λ grid (Wen et al., Fig. 3)")
+        self.by_loss = losses is not None
+        self.setWindowTitle("cl-viz — the loss family" if self.by_loss else "cl-viz — λ grid (Wen et al., Fig. 3)")
         self.resize(1500, 900)
         self.config = config
-        self.lambdas = parse_lambdas(lambdas)
-        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=lambda_grid_run))
+        self.explicit = dict(explicit or {})
+        self.runs_text = (" ".join(spec.name for spec in parse_runs(losses)) if self.by_loss
+                          else ", ".join(f"{lam:g}" for lam in parse_lambdas(lambdas)))
+        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=grid_run))
         self.worker = self.worker_thread.worker
-        self.view: LambdaGridView | None = None
+        self.view: RunGridView | None = None
         self.latest: GridFrame | None = None
         self._drawn: GridFrame | None = None
         self.running = False
@@ -53,7 +62,7 @@ class GridWindow(QMainWindow):
         self.reset()
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("λ grid")
+        bar = QToolBar("runs")
         bar.setMovable(False)
         self.play = QPushButton("Train")
         self.play.setToolTip("Train every network one step at a time, in lockstep (Space).")
@@ -62,14 +71,18 @@ class GridWindow(QMainWindow):
         self.step_button.clicked.connect(self.single_step)
         self.reset_button = QPushButton("Reset")
         self.reset_button.clicked.connect(self.reset)
-        self.lambda_edit = QLineEdit(", ".join(f"{lam:g}" for lam in self.lambdas))
-        self.lambda_edit.setToolTip("λ of each network, separated by commas (at most 9); Enter resets.")
-        self.lambda_edit.returnPressed.connect(self.reset)
+        self.runs_edit = QLineEdit(self.runs_text)
+        self.runs_edit.setToolTip(
+            "The losses to train side by side, e.g. softmax center cosface arcface (at most 9; add +center to a "
+            "head for center loss on top); Enter resets." if self.by_loss else
+            "λ of each network, separated by commas (at most 9); Enter resets.")
+        self.runs_edit.returnPressed.connect(self.reset)
         self.shared_scale = QCheckBox("One scale for all")
         self.shared_scale.setToolTip("Unticked, each plot zooms to its own features, so that their shapes compare. "
                                      "Ticked, all plots share one scale: the features shrink as λ grows.")
         self.shared_scale.toggled.connect(self.on_shared_scale_toggled)
-        for widget in (self.play, self.step_button, self.reset_button, QLabel("  λ values: "), self.lambda_edit):
+        label = QLabel("  losses: " if self.by_loss else "  λ values: ")
+        for widget in (self.play, self.step_button, self.reset_button, label, self.runs_edit):
             bar.addWidget(widget)
         bar.addSeparator()
         bar.addWidget(self.shared_scale)
@@ -79,12 +92,17 @@ class GridWindow(QMainWindow):
     @guarded()
     def reset(self) -> None:
         try:
-            self.lambdas = parse_lambdas(self.lambda_edit.text())
+            entries = self.entries(self.runs_edit.text())
         except ClVizError as error:
             self.banner.show_message(str(error))
             return
         self.banner.hide()
-        self.worker.reset(self.config, self.lambdas)
+        self.worker.reset(self.config, entries)
+
+    def entries(self, text: str) -> tuple[GridEntry, ...]:
+        if self.by_loss:
+            return loss_entries(self.config, parse_runs(text), self.explicit)
+        return lambda_entries(self.config, parse_lambdas(text))
 
     @Slot()
     @guarded()
@@ -111,11 +129,12 @@ class GridWindow(QMainWindow):
     def on_run_ready(self, info: RunInfo) -> None:
         if self.view is not None:
             self.view.deleteLater()
-        self.view = LambdaGridView(info.class_names, info.lambdas, scale=self.scale)
+        self.view = RunGridView(info.class_names, info.run_titles, scale=self.scale)
         self.setCentralWidget(self.view)
         self.latest = self._drawn = None
-        self.statusBar().showMessage(f"{info.dataset_name}, model {info.config.model}, α {info.config.alpha:g}, "
-                                     f"lr {info.config.lr:g}, device {info.device}", 10000)
+        shared = "" if self.by_loss else f", α {info.config.alpha:g}, lr {info.config.lr:g}"
+        self.statusBar().showMessage(f"{info.dataset_name}, model {info.config.model}, {info.config.feat_dim}-D"
+                                     f"{shared}, device {info.device}", 10000)
 
     @Slot(object)
     @guarded()
@@ -131,9 +150,11 @@ class GridWindow(QMainWindow):
     @Slot(object)
     @guarded()
     def on_diverged(self, event: Divergence) -> None:
-        self.banner.show_message(f"A network diverged at step {event.step} (learning rate {event.lr:g}); training "
-                                 f"is paused. The largest λ is the usual culprit: remove it or lower the learning "
-                                 f"rate, then reset.")
+        culprit = ("Lower the margin or the learning rate of the loss that diverged" if self.by_loss else
+                   "The largest λ is the usual culprit: remove it or lower the learning rate")
+        restored = " and the last good weights are back" if event.restored else ""
+        self.banner.show_message(f"A network diverged at step {event.step}; training is paused{restored}. "
+                                 f"{culprit}, then reset.")
 
     @Slot()
     @guarded()

@@ -31,6 +31,7 @@ from cl_viz.core.downloads import download_size
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
 from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
+from cl_viz.core.runs import LOSS_FAMILY
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.first_paint import AfterFirstPaint
@@ -43,6 +44,7 @@ from cl_viz.qt.plot.glide import glide_seconds
 from cl_viz.qt.window.control_panel import ControlPanel
 from cl_viz.qt.window.download_strip import DownloadStrip
 from cl_viz.qt.window.frame_scheduler import FrameScheduler, paint_in_a_later_pass
+from cl_viz.qt.window.head_controls import LIVE_HEAD_FIELDS, margin_status, plot_title
 from cl_viz.qt.window.menus import build_menus
 from cl_viz.qt.window.metrics_panel import GRAPHS, MetricsPanel
 from cl_viz.qt.window.playback import Playback
@@ -59,7 +61,7 @@ from cl_viz.qt.window.settings import (
 from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
-STATUS_FIELDS = ("device", "dataset", "model", "step", "epoch", "speed", "images", "age")
+STATUS_FIELDS = ("device", "dataset", "model", "margin", "step", "epoch", "speed", "images", "age")
 DOWNLOAD_OFFER = "download MNIST"  # the banner topic of the offer to download MNIST
 
 
@@ -262,7 +264,8 @@ class MainWindow(QMainWindow):
     def restore_defaults(self) -> None:
         self.controls.set_config(DEFAULTS, False)
         self._apply_view(DEFAULT_VIEW)
-        self.worker.set_live(**{name: getattr(DEFAULTS, name) for name in LIVE_FIELDS})
+        # the default head is softmax, which needs a reset: the running head keeps its s and m meanwhile
+        self.worker.set_live(**{name: getattr(DEFAULTS, name) for name in LIVE_FIELDS if name not in LIVE_HEAD_FIELDS})
 
     def apply_preset(self, preset) -> None:
         """Set the controls as the lesson says, hide what it hides, and reset."""
@@ -307,12 +310,24 @@ class MainWindow(QMainWindow):
     @guarded()
     def open_grid(self) -> None:
         """The λ grid window; pressed again while it is open, it comes to the front."""
+        self._open_grid_window(losses=None)
+
+    @Slot()
+    @guarded()
+    def open_loss_family(self) -> None:
+        """softmax | center | CosFace | ArcFace side by side, from the current setup."""
+        self._open_grid_window(losses=LOSS_FAMILY)
+
+    def _open_grid_window(self, losses) -> None:
+        """One grid window at a time: the same kind comes to the front, the other kind replaces it."""
         if self.grid_is_open():
-            self.grid_window.showNormal()
-            self.grid_window.raise_()
-            self.grid_window.activateWindow()
-            return
-        self.grid_window = GridWindow(self.controls.config(self.base_config), parent=None)
+            if self.grid_window.by_loss == (losses is not None):
+                self.grid_window.showNormal()
+                self.grid_window.raise_()
+                self.grid_window.activateWindow()
+                return
+            self.grid_window.close()
+        self.grid_window = GridWindow(self.controls.config(self.base_config), parent=None, losses=losses)
         self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.grid_window.show()
 
@@ -348,6 +363,7 @@ class MainWindow(QMainWindow):
         self.comparison_plot.setVisible(info.compare)
         self._link_axes(self.controls.link_axes.isChecked())
         self.metrics.clear(info.compare)
+        self.controls.head_controls.set_num_classes(len(info.class_names))
         self.status["device"].setText(f"device: {info.device}")
         train = f"{info.train_size:,} train, " if info.train_size is not None else ""
         self.status["dataset"].setText(f"dataset: {info.dataset_name} ({train}probe {info.probe_size:,})")
@@ -561,10 +577,12 @@ class MainWindow(QMainWindow):
             self.status["speed"].setText("paused")
             self.status["images"].setText("")
         self.status["age"].setText(points_age_text(frame))
+        self.status["margin"].setText(margin_status(frame.primary))
 
     def _update_titles(self, lam: float) -> None:
-        self.plot.set_title(f"center loss  λ = {lam:g}" if lam > 0 else "softmax only  (λ = 0)")
-        self.comparison_plot.set_title("softmax only  (λ = 0)")
+        head = self.info.config.head if self.info is not None else "softmax"
+        self.plot.set_title(plot_title(head, lam))
+        self.comparison_plot.set_title(plot_title(head, 0.0))
 
     # ----- view ---------------------------------------------------------------------------
     @Slot()

@@ -28,6 +28,7 @@ SHORTCUTS_TEXT = """<table>
 <tr><td><b>Ctrl+O / Ctrl+S</b></td><td>open / save a recording</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export an image or an animation</td></tr>
 <tr><td><b>Ctrl+G</b></td><td>λ grid (the paper's Fig. 3)</td></tr>
+<tr><td><b>Ctrl+L</b></td><td>the loss family side by side</td></tr>
 <tr><td><b>Ctrl+Q</b></td><td>quit</td></tr></table>"""
 
 
@@ -54,6 +55,8 @@ def build_menus(window: MainWindow) -> Menus:
     _add(window, view_menu, "&Full screen", window.toggle_fullscreen, "F11")
     view_menu.addAction(window.normalise_features)
     _add(window, view_menu, "λ &grid (Fig. 3)…", window.open_grid, "Ctrl+G")
+    _add(window, view_menu, "The &loss family (softmax, center, CosFace, ArcFace)…", window.open_loss_family,
+         "Ctrl+L")
 
     lessons = bar.addMenu("&Lessons")
     fill_lessons(lessons, window.apply_preset)
