@@ -283,6 +283,7 @@ class FeaturePlot(QtWidgets.QWidget):
         self.view_box.turn = self._turn if sphere else None
         if shape != self._shape:
             self._shape = shape
+            self.axes.snap_next()  # another kind of view: follow mode jumps to it
             self._regions.set_arrows_visible(self._arrows_wanted and not round_view)
             self.set_title(self._title)
 
