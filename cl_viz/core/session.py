@@ -184,8 +184,9 @@ class TrainingSession:
     def _training_logits(self, features, logits, labels) -> torch.Tensor:
         if not self.angular:
             return logits
-        return self.model.classifier.training_logits(features, labels, self.effective_margin,
-                                                     sphere_lambda(self.step))
+        # SphereFace's ψ takes the whole-number m; its annealing is λ_s (effective_margin only describes it)
+        margin = self.config.margin if self.config.head == "sphereface" else self.effective_margin
+        return self.model.classifier.training_logits(features, labels, margin, sphere_lambda(self.step))
 
     def _total_loss(self, features, labels, loss_softmax) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss to back-propagate, and L_C against the centers before this step's update."""

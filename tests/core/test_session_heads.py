@@ -117,3 +117,19 @@ def test_old_configurations_load_as_softmax():
     for name in ("head", "scale", "margin", "margin_warmup_steps"):
         del stored[name]
     assert TrainConfig.from_dict(stored).head == "softmax"
+
+
+def test_sphereface_trains_with_its_whole_number_margin_and_the_annealed_lambda(small_config, digits):
+    session = TrainingSession(for_head(small_config, "sphereface"), digits)
+    head, calls = session.model.classifier, []
+    original = head.training_logits
+
+    def spy(features, labels, margin, sphere_lambda=0.0):
+        calls.append((margin, sphere_lambda))
+        return original(features, labels, margin, sphere_lambda)
+
+    head.training_logits = spy
+    session.train_step()
+    session.train_step()
+    assert calls == [(4.0, 1000.0), (4.0, pytest.approx(1000 / 1.12))]
+    assert 1.0 < session.effective_margin < 1.01  # what the annealing's share of ψ amounts to
