@@ -85,17 +85,22 @@ class TrainConfig:
         return cls(**(FIELDS_ADDED_LATER | stored)).validated()
 
     def with_valid(self, data: dict) -> tuple[TrainConfig, list[str]]:
-        """This configuration changed by each field of `data` that is valid on its own; the others are
-        left as they are and their problems returned, one sentence each."""
-        config, problems = self, []
-        for name, value in data.items():
-            try:
-                if name not in FIELD_NAMES:
-                    raise ClVizError(f"unknown configuration field {name!r}")
-                config = config.replace(**{name: _stored(name, value)}).validated()
-            except ClVizError as error:
-                problems.append(str(error))
-        return config, problems
+        """This configuration changed by each field of `data` that is valid on its own or once the others
+        are in (SphereFace needs its whole-number m first, whatever the order); the others are left as
+        they are and their problems returned, one sentence each."""
+        config, pending = self, dict(data)
+        while True:
+            problems = {}
+            for name, value in pending.items():
+                try:
+                    if name not in FIELD_NAMES:
+                        raise ClVizError(f"unknown configuration field {name!r}")
+                    config = config.replace(**{name: _stored(name, value)}).validated()
+                except ClVizError as error:
+                    problems[name] = str(error)
+            if len(problems) in (0, len(pending)):
+                return config, list(problems.values())
+            pending = {name: pending[name] for name in problems}
 
     def validated(self) -> TrainConfig:
         """Return self, or raise ClVizError naming the first invalid field."""
