@@ -81,3 +81,10 @@ def test_with_valid_keeps_each_good_field_and_names_each_bad_one():
                                                 "lr_milestones": [5]})
     assert config == DEFAULTS.replace(lam=0.2, lr_milestones=(5,))
     assert len(problems) == 2 and "probe_size" in problems[0] and "colour" in problems[1]
+
+
+def test_with_valid_takes_a_field_that_needs_another_first_in_any_order():
+    config, problems = DEFAULTS.with_valid({"head": "sphereface", "margin": 4.0, "lam": 0.2})
+    assert (config.head, config.margin, config.lam, problems) == ("sphereface", 4.0, 0.2, [])
+    config, problems = DEFAULTS.with_valid({"head": "sphereface", "margin": 0.5})
+    assert (config.head, config.margin) == ("softmax", 0.5) and len(problems) == 1 and "SphereFace" in problems[0]
