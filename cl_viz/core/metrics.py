@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from cl_viz.core.angles import angular_metrics
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,10 @@ class FeatureMetrics:
     inter: float  # mean distance between pairs of centers
     ratio: float  # intra / inter: lower is more discriminative
     feature_norm: float  # mean ‖x‖
+    # cl_viz.core.angles, in radians; NaN where not measured (recordings made before they were)
+    angular_ratio: float = math.nan  # mean angle to the class direction / mean angle between class directions
+    angular_fisher: float = math.nan  # SphereFace's Angular Fisher Score: lower is more discriminative
+    min_angular_gap: float = math.nan  # smallest angle between two class directions
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -35,6 +42,7 @@ def feature_metrics(features: np.ndarray, labels: np.ndarray, centers: np.ndarra
         inter=inter,
         ratio=intra / inter if inter > 0 else float("inf"),
         feature_norm=float(np.linalg.norm(features, axis=1).mean()),
+        **asdict(angular_metrics(features, labels)),
     )
 
 
