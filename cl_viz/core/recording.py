@@ -2,8 +2,9 @@
 
 The file is a NumPy .npz archive (a zip of .npy arrays, read with allow_pickle=False) holding a
 JSON header and one stacked array per quantity. Suffix: .clviz. Version 2 keeps the description of
-the run it came from (RunInfo: configuration, dataset, device, sizes); version 1 files still play,
-with what they did not record marked so.
+the run it came from (RunInfo: configuration, dataset, device, sizes); version 3 names the columns of
+the metrics in its header. Older files still play, with what they did not record marked so (metrics
+they did not measure are NaN).
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot, frozen
 
 FORMAT = "cl-viz-recording"
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 SUFFIX = ".clviz"
 SCALARS = ("step", "epoch", "lam", "alpha", "lr", "loss_softmax", "loss_center", "loss_total", "batch_accuracy",
            "steps_per_second")
 METRICS = tuple(FeatureMetrics.__dataclass_fields__)
+# the columns of versions 1 and 2, which did not name them
+UNNAMED_METRICS = ("probe_accuracy", "nearest_center_accuracy", "intra", "inter", "ratio", "feature_norm")
 RUNS = ("primary", "comparison")
 QUANTITIES = ("scalars", "metrics", "features", "predictions", "centers", "classifier_weight", "losses_known",
               "classifier_bias")
@@ -92,7 +95,7 @@ def load_recording(path: str | os.PathLike) -> Recording:
         _check_header(header)
         _check_arrays(arrays, header)
         run = _run_info(header, arrays)
-        frames = _unstack(arrays, run.batch_size)
+        frames = _unstack(arrays, run.batch_size, _metric_names(header))
     except (KeyError, IndexError, ValueError) as error:
         raise ClVizError(f"{path} is a damaged cl-viz recording ({first_line(error)})") from None
     return Recording(frames=frames, run=run, created_by=header.get("created_by", ""))
@@ -157,7 +160,8 @@ def _header(recording: Recording) -> dict:
     run = recording.run
     return {"format": FORMAT, "version": VERSION, "created_by": f"cl-viz {__version__}",
             "class_names": list(run.class_names), "config": run.config.to_dict(), "dataset": run.dataset_name,
-            "frames": len(recording.frames), "compare": recording.compare, "run": run.to_dict()}
+            "frames": len(recording.frames), "compare": recording.compare, "run": run.to_dict(),
+            "metrics": list(METRICS)}
 
 
 def _run_info(header: dict, arrays: dict) -> RunInfo:
@@ -219,6 +223,13 @@ def _check_header(header: dict) -> None:
     for key in ("dataset", "created_by"):
         if not isinstance(header.get(key, ""), str):
             raise ValueError(f"its header's {key} is not text")
+    names = header.get("metrics", list(UNNAMED_METRICS))
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or len(set(names)) < len(names):
+        raise ValueError("its header's metrics are not a list of distinct names")
+
+
+def _metric_names(header: dict) -> tuple[str, ...]:
+    return tuple(header.get("metrics", UNNAMED_METRICS))
 
 
 def _check_arrays(arrays: dict, header: dict) -> None:
@@ -241,17 +252,17 @@ def _check_arrays(arrays: dict, header: dict) -> None:
     if dim not in (2, 3):
         raise ValueError(f"its features have {dim} dimensions, not 2 or 3")
     for run in runs:
-        _check_run(arrays, run, frames, probe, classes, dim)
+        _check_run(arrays, run, frames, probe, classes, dim, len(_metric_names(header)))
     if "probe_images" in arrays:
         _checked(arrays, "probe_images", (probe, None, None), "u", itemsize=1)
 
 
-def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, dim: int) -> None:
+def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, dim: int, metrics: int) -> None:
     scalars = _checked(arrays, f"{run}/scalars", (frames, len(SCALARS) - 1), "f")
     steps = scalars[:, SCALARS.index("step")]
     if not (np.isfinite(steps).all() and (steps >= 0).all()):
         raise ValueError(f"{run} has steps that are not counts")
-    _checked(arrays, f"{run}/metrics", (frames, len(METRICS)), "f")
+    _checked(arrays, f"{run}/metrics", (frames, metrics), "f")
     _checked(arrays, f"{run}/features", (frames, probe, dim), "f")
     _check_classes(f"{run}/predictions", _checked(arrays, f"{run}/predictions", (frames, probe), "iu"), classes)
     _checked(arrays, f"{run}/centers", (frames, classes, dim), "f")
@@ -280,9 +291,9 @@ def _check_classes(name: str, values: np.ndarray, classes: int) -> None:
         raise ValueError(f"{name} has classes outside 0..{classes - 1}")
 
 
-def _unstack(arrays: dict, batch: int) -> list[Frame]:
+def _unstack(arrays: dict, batch: int, metric_names: tuple[str, ...]) -> list[Frame]:
     labels = frozen(arrays["labels"].astype(np.int64))
-    runs = {run: _snapshots(arrays, run, labels) for run in RUNS if f"{run}/scalars" in arrays}
+    runs = {run: _snapshots(arrays, run, labels, metric_names) for run in RUNS if f"{run}/scalars" in arrays}
     rates = arrays["steps_per_second"]
     count = len(runs["primary"])
     comparison = runs.get("comparison", [None] * count)
@@ -294,7 +305,7 @@ def _batch_size(config: dict) -> int:
     return batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else 0
 
 
-def _snapshots(arrays: dict, run: str, labels: np.ndarray) -> list[Snapshot]:
+def _snapshots(arrays: dict, run: str, labels: np.ndarray, metric_names: tuple[str, ...]) -> list[Snapshot]:
     scalars, metrics = arrays[f"{run}/scalars"], arrays[f"{run}/metrics"]
     features, centers = arrays[f"{run}/features"], arrays[f"{run}/centers"]
     weights, predictions = arrays[f"{run}/classifier_weight"], arrays[f"{run}/predictions"]
@@ -308,5 +319,11 @@ def _snapshots(arrays: dict, run: str, labels: np.ndarray) -> list[Snapshot]:
             **values, features=frozen(features[t]), labels=labels, predictions=frozen(predictions[t].astype(np.int64)),
             centers=frozen(centers[t]), classifier_weight=frozen(weights[t]),
             classifier_bias=None if biases is None else frozen(biases[t]),
-            metrics=FeatureMetrics(**dict(zip(METRICS, metrics[t].tolist()))), losses_known=bool(known[t])))
+            metrics=_metrics(metric_names, metrics[t]), losses_known=bool(known[t])))
     return snapshots
+
+
+def _metrics(names: tuple[str, ...], values: np.ndarray) -> FeatureMetrics:
+    """The recorded values by name: what the file did not measure is NaN, what this cl-viz does not know is dropped."""
+    recorded = dict(zip(names, values.tolist()))
+    return FeatureMetrics(**{name: recorded.get(name, math.nan) for name in METRICS})

@@ -70,6 +70,49 @@ def test_a_version_1_recording_still_plays_with_what_it_did_not_record_marked(tm
     assert recording.run.probe_size == len(recording.frames[0].primary.labels) == len(recording.run.probe_images)
 
 
+def test_a_version_2_recording_plays_with_the_angular_metrics_it_did_not_measure_as_nan(tmp_path, good):
+    """Version 2 stored six unnamed metric columns; the angular ones came later."""
+    with np.load(good) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(str(arrays["header"]))
+    header["version"] = 2
+    names = header.pop("metrics")
+    assert names[:6] == list(recording_module.UNNAMED_METRICS)
+    arrays["header"] = np.array(json.dumps(header))
+    for run in ("primary", "comparison"):
+        arrays[f"{run}/metrics"] = arrays[f"{run}/metrics"][:, :6]
+    _savez(tmp_path / "v2.clviz", **arrays)
+    new = load_recording(good).frames[-1].primary.metrics
+    old = load_recording(tmp_path / "v2.clviz").frames[-1].primary.metrics
+    assert old.ratio == new.ratio and old.feature_norm == new.feature_norm
+    assert np.isfinite(new.angular_ratio) and np.isfinite(new.min_angular_gap)
+    assert np.isnan([old.angular_ratio, old.angular_fisher, old.min_angular_gap]).all()
+
+
+def test_metric_columns_are_read_by_name(tmp_path, good):
+    """A newer file's unknown metrics are dropped, and the known ones found wherever they stand."""
+    with np.load(good) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(str(arrays["header"]))
+    header["metrics"] = ["future_metric", *reversed(header["metrics"][1:])]
+    arrays["header"] = np.array(json.dumps(header))
+    for run in ("primary", "comparison"):
+        metrics = arrays[f"{run}/metrics"]
+        arrays[f"{run}/metrics"] = np.hstack([np.full((len(metrics), 1), 7.0), metrics[:, :0:-1]])
+    _savez(tmp_path / "shuffled.clviz", **arrays)
+    original = load_recording(good).frames[-1].primary.metrics
+    shuffled = load_recording(tmp_path / "shuffled.clviz").frames[-1].primary.metrics
+    assert np.isnan(shuffled.probe_accuracy)  # not in the file
+    assert shuffled.ratio == original.ratio and shuffled.min_angular_gap == original.min_angular_gap
+
+
+def test_the_shipped_example_still_plays():
+    from cl_viz.core.examples import find_example
+
+    recording = load_recording(find_example("center-vs-softmax").path)
+    assert np.isfinite(recording.frames[-1].primary.metrics.ratio)
+
+
 def test_foreign_truncated_and_newer_files(tmp_path, frames, info):
     text = tmp_path / "notes.clviz"
     text.write_text("hello")
@@ -181,7 +224,10 @@ def _step_infinite(arrays, header):
     (_set("primary/classifier_weight", lambda w: w[:, :9]), r"primary/classifier_weight has shape \(4, 9, 2\)"),
     (_set("primary/classifier_bias", np.zeros((4, 9), np.float32)), r"primary/classifier_bias has shape \(4, 9\)"),
     (_set("primary/scalars", lambda s: s[:, :5]), r"primary/scalars has shape \(4, 5\), not \(4, 9\)"),
-    (_set("comparison/metrics", lambda m: m[:3]), r"comparison/metrics has shape \(3, 6\)"),
+    (_set("comparison/metrics", lambda m: m[:3]), r"comparison/metrics has shape \(3, 9\)"),
+    (_set("primary/metrics", lambda m: m[:, :6]), r"primary/metrics has shape \(4, 6\), not \(4, 9\)"),
+    (_header("metrics", ["ratio", "ratio"]), "metrics are not a list of distinct names"),
+    (_header("metrics", "ratio"), "metrics are not a list of distinct names"),
     (_set("primary/losses_known", lambda k: k.astype(np.float64)), "primary/losses_known holds float64"),
     (_set("steps_per_second", lambda r: r[:2]), "its header counts 4 frames but it holds 2"),
     (_set("probe_images", np.zeros((60, 28, 28), np.float32)), "probe_images holds float32"),
