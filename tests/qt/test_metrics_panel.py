@@ -215,3 +215,15 @@ def test_a_log_axis_of_few_decades_labels_decades_first():
     assert len(levels[2][1]) == 11
     for low, high in ((0.0, 0.0), (1.0, float("nan")), (-float("inf"), 1.0), (0.0, 5.0)):
         assert few_decade_ticks(low, high) == []  # nothing to tick, or pyqtgraph's own above 3 decades
+
+
+def test_angular_rows_show_degrees_and_a_dash_where_not_measured(panel):
+    base = snapshot(1, 0.1, 0.5, 0.9)
+    measured = dataclasses.replace(base.metrics, angular_ratio=0.0834, angular_fisher=0.01234,
+                                   min_angular_gap=math.radians(31.04))
+    panel.add_frame(Frame(dataclasses.replace(base, metrics=measured), snapshot(1, 0.0, 2.0, 0.3)))  # NaN: old file
+    panel.refresh_numbers()
+    shown = {key: (panel.values[("primary", key)].text(), panel.values[("comparison", key)].text())
+             for key in ("angular_ratio", "angular_fisher", "min_angular_gap")}
+    assert shown == {"angular_ratio": ("0.083", "–"), "angular_fisher": ("0.0123", "–"),
+                     "min_angular_gap": ("31.0°", "–")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -20,8 +21,9 @@ from cl_viz.qt.plot.log_axis import LogAxisItem
 from cl_viz.qt.window.curve_legend import CurveLegend, Entry
 
 CURVE_HZ = 4
-COLUMNS = ("step", "loss_softmax", "weighted_center", "probe_accuracy", "nearest_center_accuracy", "ratio",
-           "feature_norm")
+METRICS = ("probe_accuracy", "nearest_center_accuracy", "ratio", "feature_norm", "angular_ratio", "angular_fisher",
+           "min_angular_gap")
+COLUMNS = ("step", "loss_softmax", "weighted_center", *METRICS)
 GRAPHS = {"loss": ("loss_softmax", "weighted_center"),
           "accuracy": ("probe_accuracy", "nearest_center_accuracy"),
           "ratio": ("ratio",)}
@@ -33,9 +35,27 @@ QUANTITY_NAMES = {"loss_softmax": "L_S", "weighted_center": "λ·L_C", "probe_ac
                   "nearest_center_accuracy": "nearest center"}
 DASHED = ("weighted_center", "nearest_center_accuracy")
 NEUTRAL = (68, 68, 68)  # a legend sample that stands for a quantity of both runs
-ROWS = (("L_S", "loss_softmax", "{:.3f}"), ("λ·L_C", "weighted_center", "{:.4f}"),
-        ("probe accuracy", "probe_accuracy", "{:.1%}"), ("nearest-center acc.", "nearest_center_accuracy", "{:.1%}"),
-        ("intra / inter", "ratio", "{:.3f}"), ("mean ‖x‖", "feature_norm", "{:.2f}"))
+NO_VALUE = "–"
+
+
+def _degrees(radians: float) -> str:
+    return f"{math.degrees(radians):.1f}°"
+
+
+ROWS = (("L_S", "loss_softmax", "{:.3f}".format), ("λ·L_C", "weighted_center", "{:.4f}".format),
+        ("probe accuracy", "probe_accuracy", "{:.1%}".format),
+        ("nearest-center acc.", "nearest_center_accuracy", "{:.1%}".format),
+        ("intra / inter", "ratio", "{:.3f}".format), ("mean ‖x‖", "feature_norm", "{:.2f}".format),
+        ("angular intra / inter", "angular_ratio", "{:.3f}".format),
+        ("angular Fisher (AFS)", "angular_fisher", "{:.4f}".format),
+        ("min angle between classes", "min_angular_gap", _degrees))
+TOOLTIPS = {
+    "angular_ratio": "mean angle between a feature and its class direction, over the mean angle between class "
+                     "directions: lower is more compact on the sphere",
+    "angular_fisher": "SphereFace's Angular Fisher Score, within-class over between-class cosine scatter: "
+                      "lower is more discriminative",
+    "min_angular_gap": "the smallest angle between the directions of two classes: the closest neighbours",
+}
 
 
 class MetricsPanel:
@@ -98,9 +118,11 @@ class MetricsPanel:
         grid.addWidget(self.headers["comparison"], 0, 2, Qt.AlignmentFlag.AlignRight)
         values = {}
         for row, (label, key, _) in enumerate(ROWS, start=1):
-            grid.addWidget(QLabel(label), row, 0)
+            name = QLabel(label)
+            name.setToolTip(TOOLTIPS.get(key, ""))
+            grid.addWidget(name, row, 0)
             for column, run in enumerate(RUN_COLORS, start=1):
-                values[(run, key)] = QLabel("–")
+                values[(run, key)] = QLabel(NO_VALUE)
                 values[(run, key)].setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(values[(run, key)], row, column)
         return values
@@ -117,7 +139,7 @@ class MetricsPanel:
             legend.show_entries(())
         self.headers["comparison"].setVisible(compare)
         for (run, _), label in self.values.items():
-            label.setText("–")
+            label.setText(NO_VALUE)
             label.setVisible(run == "primary" or compare)
 
     def add_frame(self, frame: Frame) -> None:
@@ -162,9 +184,9 @@ class MetricsPanel:
         apply_auto_range_now(self.plots[graph].getViewBox())
 
     def _update_numbers(self, run: str, history: BoundedHistory) -> None:
-        for _, key, fmt in ROWS:
+        for _, key, show in ROWS:
             value = history.latest[key]
-            self.values[(run, key)].setText(fmt.format(value) if np.isfinite(value) else "–")
+            self.values[(run, key)].setText(show(value) if np.isfinite(value) else NO_VALUE)
 
 
 def legend_entries(graph: str, drawn: set[tuple[str, str]]) -> list[Entry]:
@@ -185,5 +207,4 @@ def _style(key: str) -> Qt.PenStyle:
 def _record(snapshot: Snapshot) -> dict[str, float]:
     return {"step": snapshot.step, "loss_softmax": snapshot.loss_softmax,
             "weighted_center": snapshot.lam * snapshot.loss_center,
-            **{key: getattr(snapshot.metrics, key) for key in ("probe_accuracy", "nearest_center_accuracy",
-                                                                "ratio", "feature_norm")}}
+            **{key: getattr(snapshot.metrics, key) for key in METRICS}}
