@@ -82,3 +82,12 @@ def test_a_settings_file_edited_into_garbage_gives_the_defaults(tmp_path):
     path.write_bytes(b'[setup]\nconfig={"lam": 0.2, "seed": 3}\ncompare=@Variant(\\0\\0\\0\\x7f\\0junk)\n'
                      b"\xff\xfe\x00junk\n")
     assert load_setup(QSettings(str(path), QSettings.Format.IniFormat)) == (DEFAULTS, False)
+
+
+@pytest.mark.parametrize("head", ["sphereface", "arcface", "normface"])
+def test_the_head_and_its_s_m_and_warm_up_are_remembered(settings, head):
+    from cl_viz.core.runs import for_head
+
+    config = for_head(DEFAULTS, head).replace(scale=16.0, margin_warmup_steps=50)
+    save_setup(settings, config, False)
+    assert load_setup(settings) == (config, False)

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.runs import for_head
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.sliders import CompactSpinBox, ValueSlider
+from cl_viz.qt.window.head_controls import LIVE_HEAD_FIELDS, SCALE_RANGE, WARMUP_RANGE, HeadControls
 
 DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
                   "kmnist": "KMNIST", "digits": "Digits (built in, offline)"}
@@ -28,12 +30,14 @@ INIT_LABELS = {"pytorch": "PyTorch default", "caffe": "caffe-face Xavier"}
 FEAT_DIM_CHOICES = ((2, "2-D (the paper's plane)"), (3, "3-D (on a sphere)"))
 LAMBDA_WARNING = 1.0
 HIDEABLE = ("compare", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update", "bias", "device",
-            "seed", "alpha", "lr", "warmup_steps", "clip_norm", "init")
-# The TrainConfig fields the panel has a control for, and the numbers those controls can hold.
+            "seed", "alpha", "lr", "warmup_steps", "clip_norm", "init", "head")
+# The TrainConfig fields the panel has a control for, and the numbers those controls can hold. The head's
+# s, m and warm-up come before the head: a remembered SphereFace (m = 4) is only valid once m is.
 SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update",
-                "bias", "device", "seed", "warmup_steps", "clip_norm", "init")
+                "bias", "device", "seed", "warmup_steps", "clip_norm", "init", *LIVE_HEAD_FIELDS, "head")
 CONTROL_RANGES = {"lam": (0.0, 100.0), "alpha": (0.0, 1.0), "lr": (1e-7, 10.0), "batch_size": (1, 65536),
-                  "seed": (0, 2**31 - 1), "warmup_steps": (0, 1_000_000), "clip_norm": (0.0, 1e6)}
+                  "seed": (0, 2**31 - 1), "warmup_steps": (0, 1_000_000), "clip_norm": (0.0, 1e6),
+                  "scale": SCALE_RANGE, "margin_warmup_steps": WARMUP_RANGE}
 
 TIPS = {
     "lam": "λ, the weight of center loss in L = L_S + λ·L_C (Eq. 5). 0 is softmax only; the paper uses 0.01 "
@@ -81,8 +85,11 @@ class ControlPanel(QWidget):
         super().__init__(parent)
         self._applied: tuple[TrainConfig, bool] | None = None
         layout = QVBoxLayout(self)
-        self.training_groups = (self._build_run_group(), self._build_loss_group(), self._build_stability_group(),
-                                self._build_setup_group())
+        self.head_controls = HeadControls()
+        for name in ("head", *LIVE_HEAD_FIELDS):  # the panel's widgets are named after the fields they edit
+            setattr(self, name, getattr(self.head_controls, name))
+        self.training_groups = (self._build_run_group(), self._build_loss_group(), self.head_controls,
+                                self._build_stability_group(), self._build_setup_group())
         for group in self.training_groups:
             layout.addWidget(group)
         layout.addWidget(self._build_view_group())
@@ -164,6 +171,7 @@ class ControlPanel(QWidget):
         self.init = _combo((name, INIT_LABELS[name]) for name in INITS)
         self.seed = QSpinBox()
         self.seed.setRange(*CONTROL_RANGES["seed"])
+        form.addRow("Head", self.head)
         form.addRow("Compare", self.compare)
         for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Features", self.feat_dim),
                               ("Batch size", self.batch_size),
@@ -184,6 +192,9 @@ class ControlPanel(QWidget):
             combo.currentIndexChanged.connect(self._on_setup_edit)
         for spin in (self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_setup_edit)
+        self.feat_dim.currentIndexChanged.connect(self._on_feat_dim)
+        self.head_controls.head_chosen.connect(self._on_head_chosen)
+        self.head_controls.live_changed.connect(self.live_changed)
         return group
 
     def _build_view_group(self) -> QGroupBox:
@@ -215,7 +226,7 @@ class ControlPanel(QWidget):
         choices = {name: getattr(self, name).currentData()
                    for name in ("dataset", "model", "feat_dim", "optimizer", "center_update", "bias", "init",
                                 "device")}
-        return numbers | choices
+        return numbers | choices | self.head_controls.values()
 
     def set_config(self, config: TrainConfig, compare: bool) -> None:
         widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.feat_dim,
@@ -240,12 +251,15 @@ class ControlPanel(QWidget):
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
+        self.head_controls.set_config(config)
+        self.head_controls.set_feat_dim(config.feat_dim)
         self.lambda_warning.setVisible(config.lam > LAMBDA_WARNING)
         self._update_pending()
 
     def mark_applied(self, config: TrainConfig, compare: bool) -> None:
         """The setup the running session was built with; edits away from it show 'needs a reset'."""
         self._applied = (config, compare)
+        self.head_controls.set_applied_head(config.head)
         self._update_pending()
 
     def needs_reset(self) -> bool:
@@ -305,6 +319,20 @@ class ControlPanel(QWidget):
     @guarded()
     def _on_setup_edit(self) -> None:
         self._update_pending()
+
+    @Slot(int)
+    @guarded()
+    def _on_feat_dim(self, _index: int) -> None:
+        self.head_controls.set_feat_dim(self.feat_dim.currentData())
+
+    @Slot(str)
+    @guarded()
+    def _on_head_chosen(self, head: str) -> None:
+        """The head's own optimizer, learning rate, s, m and warm-up; back on the running head, they apply live."""
+        config = for_head(self.config(), head)
+        self.set_config(config, self.compare.isChecked())
+        if self.head_controls.live_for_applied_head():
+            self.live_changed.emit({name: getattr(config, name) for name in ("lr", *LIVE_HEAD_FIELDS)})
 
     def _update_pending(self) -> None:
         pending = self.needs_reset()
