@@ -285,3 +285,34 @@ def test_panel_follows_theme(plot):
     plot.set_theme("dark")
     assert "#1c1f24" in inspector(plot).panel.styleSheet().lower()
     assert isinstance(inspector(plot).panel.digit.pixmap(), QtGui.QPixmap)
+
+
+@pytest.mark.parametrize("head, term", [("arcface", "cos(θ<sub>y</sub> + m)"), ("cosface", "cos θ<sub>y</sub> − m"),
+                                        ("sphereface", "ψ(θ<sub>y</sub>)"), ("normface", None)])
+def test_an_angular_run_shows_the_angles_to_each_class_direction_and_the_margin_term(plot, qtbot, head, term):
+    import dataclasses
+
+    from cl_viz.core.point_angles import point_angles
+
+    directions = ring_centers() / 10.0
+    margin = 4.0 if head == "sphereface" else 0.3
+    snapshot = dataclasses.replace(plot.snapshot, head=head, margin=margin, effective_margin=0.15,
+                                   classifier_weight=directions, step=40)
+    plot.set_inspection_data(snapshot, plot.images)
+    hover(qtbot, plot, *LONELY_XY)
+    qtbot.waitUntil(lambda: inspector(plot).index == LONELY, timeout=2000)
+    text = inspector(plot).panel.text.text()
+    angles = point_angles(snapshot.features[LONELY], directions, 3, head, margin, 0.15, 40)
+    assert f"<b>3: {angles.degrees[3]:.0f}°</b>" in text and f"9: {angles.degrees[9]:.0f}°" in text
+    assert f"cos θ<sub>y</sub> = {angles.cos_target:.3f}" in text
+    if term is None:
+        assert "m =" not in text
+    else:
+        assert f"{term}" in text and f"<b>{angles.margin_term:.3f}</b>" in text
+        assert ("m = 4, λ<sub>s</sub> = " if head == "sphereface" else "(m = 0.15)") in text
+
+
+def test_a_softmax_run_shows_no_angles(plot, qtbot):
+    hover(qtbot, plot, *LONELY_XY)
+    qtbot.waitUntil(lambda: inspector(plot).index == LONELY, timeout=2000)
+    assert "θ" not in inspector(plot).panel.text.text()

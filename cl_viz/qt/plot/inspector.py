@@ -2,9 +2,11 @@
 
 Hovering a probe point (within PICK_RADIUS_PX screen pixels) shows a small panel: the digit, its
 true and predicted class (red when wrong), its distance to its own center and the nearest other
-center. A click pins the panel (it then follows its point as training moves it); Esc or a click on
-empty space unpins it, and leaving the plot hides an unpinned panel. Hovering a legend row
-highlights that class; clicking a legend entry toggles a lasting highlight.
+center; for an angular head, also its angle to each class direction W_j and its true class's margin
+term with the margin applied at that step (cl_viz.core.point_angles). A click pins the panel (it
+then follows its point as training moves it); Esc or a click on empty space unpins it, and leaving
+the plot hides an unpinned panel. Hovering a legend row highlights that class; clicking a legend
+entry toggles a lasting highlight.
 
 The panel is a QFrame overlaid on the FeaturePlot, not a scene item, so it keeps its size whatever
 the zoom and never enters the data bounds that follow mode steers by. Mouse moves are read by an
@@ -22,6 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from cl_viz.core.point_angles import PointAngles, point_angles
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import legend_rows
 from cl_viz.qt.plot.geometry import map_to_device, pixel_size
@@ -66,6 +69,7 @@ class PointReport:
     own_distance: float  # ‖x − c_y‖
     nearest_other: int | None  # the closest center of another class (None if none is finite)
     nearest_other_distance: float
+    angles: PointAngles | None = None  # an angular head's view of the point
 
 
 def describe_point(snapshot: Snapshot, index: int) -> PointReport:
@@ -76,8 +80,10 @@ def describe_point(snapshot: Snapshot, index: int) -> PointReport:
     others = np.where(np.isfinite(distances), distances, np.inf)
     others[label] = np.inf
     nearest = int(np.argmin(others)) if np.isfinite(others).any() else None
+    angles = point_angles(x, snapshot.classifier_weight, label, snapshot.head, snapshot.margin,
+                          snapshot.effective_margin, snapshot.step)
     return PointReport(index, label, int(snapshot.predictions[index]), float(distances[label]),
-                       nearest, float(others[nearest]) if nearest is not None else float("nan"))
+                       nearest, float(others[nearest]) if nearest is not None else float("nan"), angles)
 
 
 def digit_pixmap(image: np.ndarray, side: int = DIGIT_PX) -> QtGui.QPixmap:
@@ -167,8 +173,31 @@ class InspectorPanel(QtWidgets.QFrame):
             closer = " (closer!)" if report.nearest_other_distance < report.own_distance else ""
             lines.append(f"nearest other center: <b>{name(report.nearest_other)}</b>"
                          f" at {report.nearest_other_distance:.3g}{closer}")
+        if report.angles is not None:
+            lines += angle_lines(report.angles, report.label)
         self.text.setText("<br>".join(lines))
         self.adjustSize()
+
+
+ANGLES_PER_LINE = 5
+MARGIN_TERMS = {"cosface": "cos θ<sub>y</sub> − m", "arcface": "cos(θ<sub>y</sub> + m)",
+                "sphereface": "(λ<sub>s</sub>·cos θ<sub>y</sub> + ψ(θ<sub>y</sub>)) / (1 + λ<sub>s</sub>)"}
+
+
+def angle_lines(angles: PointAngles, label: int) -> list[str]:
+    """θ_j to each class direction (the true class in bold), then the true class's margin term."""
+    items = [f"<b>{j}: {theta:.0f}°</b>" if j == label else f"{j}: {theta:.0f}°"
+             for j, theta in enumerate(angles.degrees)]
+    lines = ["θ to W<sub>j</sub>: " + " · ".join(items[:ANGLES_PER_LINE])]
+    lines += [" · ".join(items[start:start + ANGLES_PER_LINE]) for start in range(ANGLES_PER_LINE, len(items),
+                                                                                  ANGLES_PER_LINE)]
+    lines.append(f"cos θ<sub>y</sub> = {angles.cos_target:.3f}")
+    if angles.margin_term is not None:
+        given = f"m = {angles.margin:.3g}"
+        if angles.sphere_lambda is not None:
+            given += f", λ<sub>s</sub> = {angles.sphere_lambda:.3g}"
+        lines.append(f"{MARGIN_TERMS[angles.head]} = <b>{angles.margin_term:.3f}</b> ({given})")
+    return lines
 
 
 class PlotInspector(QtCore.QObject):
