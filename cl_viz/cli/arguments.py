@@ -12,6 +12,7 @@ from cl_viz import __version__
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
+from cl_viz.core.runs import RUN_NAMES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
 RECIPE_HELP = (f"starting point for every setting not given as a flag: defaults (cl-viz's stable defaults) or "
@@ -59,6 +60,9 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-dir", metavar="DIR", help="folder of IDX files to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
     group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
+    group.add_argument("--loss", choices=RUN_NAMES, metavar="LOSS",
+                       help=f"start with this loss and the settings its head trains with (optimizer, learning "
+                            f"rate, s, m); flags given beside it win: {', '.join(RUN_NAMES)}")
     group.add_argument("--lambda", dest="lam", type=float, metavar="λ", help="center-loss weight λ")
     group.add_argument("--alpha", type=float, metavar="α", help="center learning rate α in [0, 1]")
     group.add_argument("--lr", type=float, help=f"learning rate of the network (default: {DEFAULTS.lr:g})")
