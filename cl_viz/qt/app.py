@@ -11,6 +11,7 @@ import sys
 from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.recipes import RECIPES
+from cl_viz.core.runs import parse_run, run_config
 
 PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
@@ -19,7 +20,8 @@ OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:
-    """Remembered setup (or, with --recipe, that recipe), overridden by whatever the command line names.
+    """Remembered setup (or, with --recipe, that recipe), overridden by whatever the command line names:
+    --loss first (its head's settings, λ = 0 without center loss), then the other flags.
     A remembered field that is not valid gives way to its default; a flag that is not valid is an error."""
     changes = {field: getattr(args, arg) for arg, field in OVERRIDES if getattr(args, arg, None) is not None}
     recipe = getattr(args, "recipe", None)
@@ -27,7 +29,15 @@ def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namesp
         start = RECIPES[recipe].config
     else:
         start, _ = DEFAULTS.with_valid({f.name: getattr(saved, f.name) for f in dataclasses.fields(saved)})
-    return start.replace(**changes).validated(), saved_compare or bool(getattr(args, "compare", False))
+    compare = saved_compare or bool(getattr(args, "compare", False))
+    loss = getattr(args, "loss", None)
+    if loss is None:
+        return start.replace(**changes).validated(), compare
+    spec = parse_run(loss)
+    if "lam" in changes and not spec.center_loss:
+        raise ClVizError(f"--lambda needs a loss with center loss (center or <head>+center), not {loss!r}")
+    base = start.replace(lam=changes.pop("lam", start.lam))
+    return run_config(base, spec, changes), compare
 
 
 def run_app(args: argparse.Namespace, recording=None) -> int:

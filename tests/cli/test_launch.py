@@ -90,3 +90,24 @@ def test_the_feature_dimension_flag_overrides_the_remembered_one(tmp_path):
     settings.setValue("setup/config", '{"feat_dim": 2}')
     args = build_parser().parse_args(["--feat-dim", "3"])
     assert initial_setup(*load_setup(settings), args)[0].feat_dim == 3
+
+
+def test_loss_starts_with_its_heads_settings_and_flags_beside_it_win():
+    from cl_viz.core.runs import for_head
+
+    parse = build_parser().parse_args
+    config, _ = initial_setup(DEFAULTS.replace(seed=5), False, parse(["--loss", "arcface", "--lr", "0.01"]))
+    assert config == for_head(DEFAULTS, "arcface").replace(seed=5, lam=0.0, lr=0.01)
+    config, _ = initial_setup(DEFAULTS, False, parse(["--loss", "sphereface"]))
+    assert (config.head, config.margin, config.optimizer, config.lam) == ("sphereface", 4.0, "adam", 0.0)
+    config, _ = initial_setup(for_head(DEFAULTS, "cosface"), False, parse(["--loss", "center", "--lambda", "0.1"]))
+    assert config == DEFAULTS.replace(lam=0.1)
+    assert initial_setup(DEFAULTS, False, parse(["--loss", "softmax"]))[0] == DEFAULTS.replace(lam=0.0)
+
+
+def test_lambda_with_a_loss_without_center_loss_is_an_error():
+    with pytest.raises(ClVizError, match="--lambda needs a loss with center loss"):
+        initial_setup(DEFAULTS, False, build_parser().parse_args(["--loss", "cosface", "--lambda", "0.1"]))
+    config, _ = initial_setup(DEFAULTS, False, build_parser().parse_args(["--loss", "cosface+center",
+                                                                          "--lambda", "0.1"]))
+    assert (config.head, config.lam) == ("cosface", 0.1)
