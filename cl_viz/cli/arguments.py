@@ -11,12 +11,18 @@ import argparse
 from cl_viz import __version__
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
+from cl_viz.core.margins import HEAD_INFO
 from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
-from cl_viz.core.runs import RUN_NAMES
+from cl_viz.core.runs import LOSS_FAMILY, RUN_NAMES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
 RECIPE_HELP = (f"starting point for every setting not given as a flag: defaults (cl-viz's stable defaults) or "
                f"official ({OFFICIAL.title}) (default: defaults)")
+LOSS_HELP = ("softmax: λ = 0 (centers still tracked); center: joint supervision, softmax + λ·L_C; normface, "
+             "sphereface, cosface, arcface: the angular heads, each with the settings it trains with (see --scale, "
+             "--margin); HEAD+center adds λ·L_C to a head")
+LOSSES_HELP = (f"train these runs side by side from the same start on the same batches (at most 9; e.g. "
+               f"{' '.join(LOSS_FAMILY)})")
 RECORD_EVERY = 5
 EVAL_EVERY = 100
 FIGURE_SIZE = "1500x900"
@@ -70,6 +76,8 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, help="random seed (weights and batch order)")
     group.add_argument("--recipe", choices=tuple(RECIPES), help="start from this recipe's settings (see train --help)")
     group.add_argument("--compare", action="store_true", help="train a softmax-only run beside it")
+    group.add_argument("--losses", nargs="+", choices=RUN_NAMES, metavar="LOSS",
+                       help=f"open the loss family window: {LOSSES_HELP}")
     group.add_argument("--autostart", action="store_true", help="start training at once")
     group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
 
@@ -90,14 +98,17 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--init", choices=INITS, help=f"initial weights: PyTorch's default or caffe-face's Xavier "
                                                       f"filler (default: {defaults.init})")
     loss = parser.add_argument_group("loss (paper units: L = L_S + λ·L_C)")
-    loss.add_argument("--loss", choices=("softmax", "center"), default="center",
-                      help="softmax: λ = 0 (centers still tracked); center: joint supervision (default)")
+    loss.add_argument("--loss", choices=RUN_NAMES, default="center", metavar="LOSS",
+                      help=f"{LOSS_HELP} (default: center; choices: {', '.join(RUN_NAMES)})")
+    loss.add_argument("--losses", nargs="+", choices=RUN_NAMES, metavar="LOSS",
+                      help=f"{LOSSES_HELP}; writes DIR/LOSS/metrics.json, features.npz and checkpoint.pt for each")
     loss.add_argument("--lambda", dest="lam", type=float, metavar="λ",
                       help=f"center-loss weight (default: {defaults.lam:g})")
     loss.add_argument("--alpha", type=float, metavar="α",
                       help=f"center learning rate in [0, 1] (default: {defaults.alpha:g})")
     loss.add_argument("--center-update", choices=CENTER_UPDATES,
                       help="paper: Eq. 4; sgd: centers as parameters with SGD at rate α (default: paper)")
+    add_head_arguments(loss)
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
     optim.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -129,11 +140,32 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--out", metavar="DIR", help="output folder (default: cl-viz-runs/<dataset>-<loss>-<time>)")
 
 
+def add_head_arguments(group) -> None:
+    arcface, cosface = HEAD_INFO["arcface"].settings, HEAD_INFO["cosface"].settings
+    group.add_argument("--scale", type=float, metavar="S",
+                       help=f"s of normface, cosface and arcface (default: the head's, {arcface['scale']:g})")
+    group.add_argument("--margin", type=float, metavar="M",
+                       help=f"m: a cosine for cosface (default {cosface['margin']:g}), radians for arcface (default "
+                            f"{arcface['margin']:g}), a whole multiple of the angle for sphereface (default "
+                            f"{HEAD_INFO['sphereface'].settings['margin']:g})")
+    group.add_argument("--margin-warmup-steps", type=int, metavar="N",
+                       help=f"m ramps linearly from 0 over the first N steps (cosface, arcface; default: "
+                            f"{arcface['margin_warmup_steps']})")
+
+
 def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     lambdas = [f"{lam:g}" for lam in DEFAULT_LAMBDAS]
     parser.add_argument("--out", required=True, metavar="FILE.png", help="image to write (.png, .jpg, .bmp)")
-    parser.add_argument("--lambdas", nargs="+", metavar="λ", default=lambdas,
-                        help=f"one network per λ (default: {' '.join(lambdas)}, as in the paper's Fig. 3)")
+    runs = parser.add_mutually_exclusive_group()
+    runs.add_argument("--lambdas", nargs="+", metavar="λ",
+                      help=f"one network per λ (default: {' '.join(lambdas)}, as in the paper's Fig. 3)")
+    runs.add_argument("--losses", nargs="+", choices=RUN_NAMES, metavar="LOSS",
+                      help=f"one network per loss: {LOSSES_HELP}")
+    parser.add_argument("--feat-dim", type=int, choices=(2, 3),
+                        help=f"feature dimension (default: {DEFAULTS.feat_dim})")
+    parser.add_argument("--lambda", dest="lam", type=float, metavar="λ",
+                        help=f"λ of the runs with center loss, with --losses (default: {DEFAULTS.lam:g})")
+    add_head_arguments(parser)
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
     parser.add_argument("--steps", type=int, help=f"optimizer steps for every network (default: {DEFAULT_STEPS}; "
                                                   f"{OFFICIAL.steps:,} with --recipe official)")
@@ -146,7 +178,7 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto", help="training device (default: auto)")
     parser.add_argument("--size", default=FIGURE_SIZE, metavar="WxH",
                         help=f"image size in pixels (default: {FIGURE_SIZE})")
-    parser.add_argument("--scale", choices=GRID_SCALES, default=GRID_SCALES[0],
+    parser.add_argument("--axes", choices=GRID_SCALES, default=GRID_SCALES[0],
                         help="own: each plot zoomed to its own features, so that their shapes compare; shared: one "
                              "scale for all, so that the features are seen to shrink as λ grows (default: own)")
 

@@ -23,9 +23,11 @@ from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders, write_atomically
+from cl_viz.core.margins import HEAD_INFO, MARGIN_HEADS
 from cl_viz.core.recipes import RECIPES
 from cl_viz.core.recording import SUFFIX, Recording, save_recording
 from cl_viz.core.runner import LockstepRun
+from cl_viz.core.runs import GridEntry, loss_entries, parse_run, parse_runs, run_config
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.core.timeline import Timeline
@@ -37,27 +39,43 @@ def run_train(args: argparse.Namespace) -> int:
 
 # flag (argparse dest) -> TrainConfig field; a flag left out keeps the recipe's value
 RECIPE_OVERRIDES = ("model", "feat_dim", "init", "alpha", "center_update", "optimizer", "lr", "warmup_steps",
-                    "clip_norm", "batch_size", "seed", "device", "probe_size")
+                    "clip_norm", "batch_size", "seed", "device", "probe_size", "scale", "margin", "margin_warmup_steps")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run of --loss: the recipe, the head's own settings, then every flag given."""
+    return run_config(_base_config(args), parse_run(args.loss), _explicit(args))
+
+
+def grid_entries_from_args(args: argparse.Namespace) -> tuple[GridEntry, ...]:
+    """The runs of --losses, each built as --loss builds its one."""
+    return loss_entries(_base_config(args), parse_runs(args.losses), _explicit(args))
+
+
+def _base_config(args: argparse.Namespace) -> TrainConfig:
+    spec_names = args.losses or [args.loss]
+    if args.lam and not any(parse_run(name).center_loss for name in spec_names):
+        raise ClVizError(f"--loss {spec_names[0]} means λ = 0; drop --lambda or add center loss "
+                         f"(--loss center, or HEAD+center)")
+    base = RECIPES[args.recipe].config.replace(dataset=args.dataset, data_dir=args.data_dir)
+    return base.replace(lam=args.lam) if args.lam is not None else base
+
+
+def _explicit(args: argparse.Namespace) -> dict:
     if args.bias and args.no_bias:
         raise ClVizError("--bias and --no-bias contradict each other")
-    if args.loss == "softmax" and args.lam:
-        raise ClVizError("--loss softmax means λ = 0; drop --lambda or use --loss center")
-    base = RECIPES[args.recipe].config
     changes = {name: getattr(args, name) for name in RECIPE_OVERRIDES if getattr(args, name) is not None}
-    if args.loss == "softmax":
-        changes["lam"] = 0.0
-    elif args.lam is not None:
-        changes["lam"] = args.lam
     if args.bias or args.no_bias:
         changes["bias"] = bool(args.bias)
-    return base.replace(dataset=args.dataset, data_dir=args.data_dir, **changes).validated()
+    return changes
 
 
 def _train(args: argparse.Namespace) -> int:
     _check_flags(args)
+    if args.losses:
+        from cl_viz.cli.train_losses import train_losses
+
+        return train_losses(args, grid_entries_from_args(args))
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
     out = Path(args.out or _default_out(resolve_name(config.dataset, config.data_dir), config))
@@ -73,6 +91,10 @@ def _train(args: argparse.Namespace) -> int:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """What can be told from the flags alone, before any data is loaded."""
+    if args.losses:
+        for flag, given in (("--compare", args.compare), ("--resume", args.resume), ("--record", args.record)):
+            if given:
+                raise ClVizError(f"--losses trains every run from scratch and records none; {flag} works with --loss")
     if args.compare and args.resume:
         raise ClVizError("--compare starts both runs from scratch; it cannot be combined with --resume")
     if args.eval_every < 1:
@@ -90,7 +112,7 @@ def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkp
     session = run.primary
     if checkpoint:
         _restore(session, checkpoint, args.resume)
-    total_steps = _total_steps(args, session)
+    total_steps = steps_to_train(args, session)
     _print_header(session, total_steps, out)
     recorder = Recorder(run, args.record, args.record_every) if args.record else None
     progress = Progress(total_steps, session.batch_size, start_step=session.step)
@@ -100,7 +122,7 @@ def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkp
     history: list[dict] = []
     interrupted = _fit(run, total_steps, args.eval_every, recorder, progress, history)
     elapsed = time.perf_counter() - started
-    written = _write_outputs(out, session, history, elapsed, session.step - start_step, interrupted)
+    written = write_outputs(out, session, history, elapsed, session.step - start_step, interrupted)
     if recorder:
         written.append(f"{recorder.save()} ({len(recorder.timeline)} frames)")
     if interrupted:
@@ -108,7 +130,7 @@ def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkp
               file=sys.stderr)
     else:
         print(f"wrote {', '.join(written)}")
-    print(_final_line(history[-1]))
+    print(final_line(history[-1]))
     return 130 if interrupted else 0
 
 
@@ -133,8 +155,8 @@ def _fit(run: LockstepRun, total_steps: int, eval_every: int, recorder: Recorder
 
 
 def _evaluate(session: TrainingSession, progress: Progress, history: list[dict]) -> None:
-    snapshot = _checked_snapshot(session)
-    history.append(_clean(snapshot.record()))
+    snapshot = checked_snapshot(session)
+    history.append(clean(snapshot.record()))
     progress.report(session.step, _summary(snapshot))
 
 
@@ -195,7 +217,7 @@ def _restore(session: TrainingSession, checkpoint: dict, path: str) -> None:
         raise ClVizError(f"{path} does not fit the network of its own configuration ({first_line(error)})") from None
 
 
-def _total_steps(args: argparse.Namespace, session: TrainingSession) -> int:
+def steps_to_train(args: argparse.Namespace, session: TrainingSession) -> int:
     if args.epochs is not None:
         if args.epochs <= 0:
             raise ClVizError(f"--epochs must be > 0, got {args.epochs:g}")
@@ -207,7 +229,7 @@ def _total_steps(args: argparse.Namespace, session: TrainingSession) -> int:
     return session.step + requested if args.resume else requested
 
 
-def _checked_snapshot(session: TrainingSession) -> Snapshot:
+def checked_snapshot(session: TrainingSession) -> Snapshot:
     snapshot = session.snapshot(include_batch=False)
     if not snapshot.is_finite:
         raise ClVizError(f"training diverged at step {snapshot.step}: the loss is no longer finite "
@@ -222,7 +244,7 @@ def _summary(snapshot: Snapshot) -> str:
             f"probe {number(m.probe_accuracy, '.1%')}  intra/inter {number(m.ratio, '.3f')}")
 
 
-def _final_line(final: dict) -> str:
+def final_line(final: dict) -> str:
     return (f"final: probe accuracy {number(final['probe_accuracy'], '.2%')}, "
             f"nearest-center {number(final['nearest_center_accuracy'], '.2%')}, "
             f"intra/inter {number(final['ratio'], '.3f')}")
@@ -234,10 +256,24 @@ def _print_header(session: TrainingSession, total_steps: int, out: Path) -> None
           f"{len(dataset.test_labels):,} test, probe {len(session.probe_labels):,})")
     print(f"model: {config.model}, {config.feat_dim}-D features, classifier bias "
           f"{'on' if session.model.classifier.bias is not None else 'off'}; device: {describe_device(session.device)}")
-    print(f"loss: L_S + {config.lam:g}·L_C, α {config.alpha:g} ({config.center_update} centers); "
+    print(f"loss: L_S + {config.lam:g}·L_C with L_S from the {head_text(config)}; α {config.alpha:g} "
+          f"({config.center_update} centers); "
           f"{config.optimizer} lr {config.lr:g}, batch {session.batch_size}; "
           f"steps {session.step}→{total_steps} ({total_steps / session.steps_per_epoch:.1f} epochs); out: {out}")
     print(f"warm-up and clipping (not in the paper): {stabilisers(config)}; initial weights: {config.init}")
+
+
+def head_text(config: TrainConfig) -> str:
+    info = HEAD_INFO[config.head]
+    if config.head == "softmax":
+        return "softmax head (W_j·x + b_j)"
+    settings = [] if config.head == "sphereface" else [f"s {config.scale:g}"]
+    if config.head in MARGIN_HEADS:
+        unit = "" if config.head == "sphereface" else f" {info.margin_unit}"
+        ramp = f", ramped in over {config.margin_warmup_steps} steps" if config.margin_warmup_steps and \
+            config.head != "sphereface" else ", annealed" if config.head == "sphereface" else ""
+        settings.append(f"m {config.margin:g}{unit}{ramp}")
+    return f"{info.title} head ({info.formula}; {', '.join(settings)})"
 
 
 def stabilisers(config: TrainConfig) -> str:
@@ -247,11 +283,12 @@ def stabilisers(config: TrainConfig) -> str:
 
 
 def _default_out(dataset_name: str, config: TrainConfig) -> str:
-    loss = "softmax" if config.lam == 0 else f"center-{config.lam:g}"
+    parts = ([] if config.head == "softmax" else [config.head]) + ([f"center-{config.lam:g}"] if config.lam > 0 else [])
+    loss = "-".join(parts) or "softmax"
     return f"cl-viz-runs/{dataset_name}-{loss}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def _write_outputs(out: Path, session: TrainingSession, history: list[dict], elapsed: float, steps: int,
+def write_outputs(out: Path, session: TrainingSession, history: list[dict], elapsed: float, steps: int,
                    interrupted: bool) -> list[str]:
     """metrics.json, features.npz and checkpoint.pt, each written atomically; return what was written."""
     snapshot = session.snapshot(include_batch=False)
@@ -268,7 +305,7 @@ def _write_outputs(out: Path, session: TrainingSession, history: list[dict], ela
         "elapsed_s": round(elapsed, 3),
         "images_per_s": round(steps * session.batch_size / elapsed, 1) if elapsed > 0 else None,
         "history": history,
-        "final": _clean(snapshot.record()),
+        "final": clean(snapshot.record()),
     }
     text = json.dumps(metrics, indent=1, allow_nan=False) + "\n"
     features = {"features": snapshot.features, "labels": snapshot.labels, "centers": snapshot.centers,
@@ -280,7 +317,7 @@ def _write_outputs(out: Path, session: TrainingSession, history: list[dict], ela
     return [str(path) for path in written]
 
 
-def _clean(record: dict) -> dict:
+def clean(record: dict) -> dict:
     """JSON has no NaN: non-finite numbers become null."""
     return {key: (None if isinstance(value, float) and not math.isfinite(value) else value)
             for key, value in record.items()}

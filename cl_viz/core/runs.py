@@ -21,6 +21,7 @@ CENTER = "center"
 WITH_CENTER = "+center"
 RUN_NAMES = ("softmax", CENTER, *HEADS[1:], *(f"{head}{WITH_CENTER}" for head in HEADS[1:]))
 LOSS_FAMILY = ("softmax", CENTER, "cosface", "arcface")
+HEAD_SETTING_FIELDS = ("optimizer", "lr", "scale", "margin", "margin_warmup_steps")
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,24 @@ def parse_runs(names) -> tuple[RunSpec, ...]:
     return specs
 
 
-def for_head(config: TrainConfig, head: str) -> TrainConfig:
-    """`config` with `head` and the settings that head trains with (its optimizer, lr, s, m, margin warm-up)."""
+def for_head(config: TrainConfig, head: str, defaults: TrainConfig = DEFAULTS) -> TrainConfig:
+    """`config` with `head` and the settings that head trains with (its optimizer, lr, s, m, margin warm-up);
+    the ones it does not name come from `defaults` (switching back to softmax restores SGD at its rate)."""
     if head not in HEAD_INFO:
         raise ClVizError(f"unknown head {head!r}; choose one of: {', '.join(HEADS)}")
-    defaults = {name: getattr(DEFAULTS, name) for name in ("optimizer", "lr", "scale", "margin", "margin_warmup_steps")}
-    return config.replace(head=head, **(defaults | HEAD_INFO[head].settings))
+    fallback = {name: getattr(defaults, name) for name in HEAD_SETTING_FIELDS}
+    return config.replace(head=head, **(fallback | HEAD_INFO[head].settings))
 
 
-def run_config(base: TrainConfig, spec: RunSpec, explicit: dict | None = None) -> TrainConfig:
+def run_config(base: TrainConfig, spec: RunSpec, explicit: dict | None = None,
+               defaults: TrainConfig | None = None) -> TrainConfig:
     """The configuration of one run: `base` with the run's head settings, then the fields in `explicit` (a
     user's flags, which win over the head's settings), and λ = 0 unless the run adds center loss (then
-    base's λ, or the default λ when base has none)."""
+    base's λ, or the default λ when base has none). Settings the head does not name come from `defaults`
+    (None: from base, as when base is a recipe)."""
     if explicit and "lam" in explicit:
         raise ValueError("λ comes from base: only the runs with center loss take it")
-    config = for_head(base, spec.head)
+    config = for_head(base, spec.head, defaults=base if defaults is None else defaults)
     lam = (base.lam if base.lam > 0 else DEFAULTS.lam) if spec.center_loss else 0.0
     return config.replace(lam=lam, **(explicit or {})).validated()
 

@@ -63,11 +63,11 @@ def test_figure_command_rejects_bad_input(tmp_path, capsys, flags, message):
 def test_figure_gives_each_plot_its_own_scale_unless_told_to_share_one(tmp_path, capsys):
     from cl_viz.cli.arguments import build_parser
 
-    assert build_parser().parse_args(["figure", "--out", "x.png"]).scale == "own"
+    assert build_parser().parse_args(["figure", "--out", "x.png"]).axes == "own"
     assert main(["figure", "--out", str(tmp_path / "own.png"), *QUICK]) == 0
     assert "each plot its own scale" in capsys.readouterr().out
-    assert main(["figure", "--out", str(tmp_path / "shared.png"), *QUICK, "--scale", "shared"]) == 0
+    assert main(["figure", "--out", str(tmp_path / "shared.png"), *QUICK, "--axes", "shared"]) == 0
     assert "one shared scale" in capsys.readouterr().out
     with pytest.raises(SystemExit) as leaving:
-        main(["figure", "--out", str(tmp_path / "x.png"), *QUICK, "--scale", "log"])
+        main(["figure", "--out", str(tmp_path / "x.png"), *QUICK, "--axes", "log"])
     assert leaving.value.code == 2 and "invalid choice: 'log'" in capsys.readouterr().err
