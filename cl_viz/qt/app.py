@@ -37,7 +37,8 @@ def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namesp
     if "lam" in changes and not spec.center_loss:
         raise ClVizError(f"--lambda needs a loss with center loss (center or <head>+center), not {loss!r}")
     base = start.replace(lam=changes.pop("lam", start.lam))
-    return run_config(base, spec, changes), compare
+    # a remembered head's optimizer and rate are no start for another head; a recipe's are
+    return run_config(base, spec, changes, defaults=start if recipe is not None else DEFAULTS), compare
 
 
 def run_app(args: argparse.Namespace, recording=None) -> int:
