@@ -24,6 +24,7 @@ from cl_viz.core.config import STORED_DEFAULTS
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, write_atomically
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
+from cl_viz.core.margins import HEADS
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot, frozen
 
@@ -37,8 +38,9 @@ METRICS = tuple(FeatureMetrics.__dataclass_fields__)
 # the columns of versions 1 and 2, which did not name them
 UNNAMED_METRICS = ("probe_accuracy", "nearest_center_accuracy", "intra", "inter", "ratio", "feature_norm")
 RUNS = ("primary", "comparison")
+MARGINS = ("scale", "margin", "effective_margin")  # per frame; recordings without them are softmax runs
 QUANTITIES = ("scalars", "metrics", "features", "predictions", "centers", "classifier_weight", "losses_known",
-              "classifier_bias")
+              "margins", "classifier_bias")
 MEMBERS = ("header", "labels", "steps_per_second", "probe_images",
            *(f"{run}/{quantity}" for run in RUNS for quantity in QUANTITIES))
 MAX_UNPACKED_BYTES = 4 * 2**30
@@ -95,7 +97,7 @@ def load_recording(path: str | os.PathLike) -> Recording:
         _check_header(header)
         _check_arrays(arrays, header)
         run = _run_info(header, arrays)
-        frames = _unstack(arrays, run.batch_size, _metric_names(header))
+        frames = _unstack(arrays, run.batch_size, _metric_names(header), header.get("heads"))
     except (KeyError, IndexError, ValueError) as error:
         raise ClVizError(f"{path} is a damaged cl-viz recording ({first_line(error)})") from None
     return Recording(frames=frames, run=run, created_by=header.get("created_by", ""))
@@ -161,7 +163,8 @@ def _header(recording: Recording) -> dict:
     return {"format": FORMAT, "version": VERSION, "created_by": f"cl-viz {__version__}",
             "class_names": list(run.class_names), "config": run.config.to_dict(), "dataset": run.dataset_name,
             "frames": len(recording.frames), "compare": recording.compare, "run": run.to_dict(),
-            "metrics": list(METRICS)}
+            "metrics": list(METRICS),
+            "heads": {name: getattr(recording.frames[0], name).head for name in RUNS[:1 + recording.compare]}}
 
 
 def _run_info(header: dict, arrays: dict) -> RunInfo:
@@ -204,6 +207,7 @@ def _stack(run: str, snapshots: list[Snapshot]) -> dict[str, np.ndarray]:
         f"{run}/centers": np.stack([s.centers for s in snapshots]).astype(np.float32),
         f"{run}/classifier_weight": np.stack([s.classifier_weight for s in snapshots]).astype(np.float32),
         f"{run}/losses_known": np.array([s.losses_known for s in snapshots]),
+        f"{run}/margins": np.array([[getattr(s, name) for name in MARGINS] for s in snapshots], np.float64),
     }
     if snapshots[0].classifier_bias is not None:
         arrays[f"{run}/classifier_bias"] = np.stack([s.classifier_bias for s in snapshots]).astype(np.float32)
@@ -223,6 +227,9 @@ def _check_header(header: dict) -> None:
     for key in ("dataset", "created_by"):
         if not isinstance(header.get(key, ""), str):
             raise ValueError(f"its header's {key} is not text")
+    heads = header.get("heads", {})
+    if not isinstance(heads, dict) or not all(run in RUNS and head in HEADS for run, head in heads.items()):
+        raise ValueError("its header's heads are not a table of known heads")
     names = header.get("metrics", list(UNNAMED_METRICS))
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or len(set(names)) < len(names):
         raise ValueError("its header's metrics are not a list of distinct names")
@@ -270,6 +277,8 @@ def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, di
     _checked(arrays, f"{run}/losses_known", (frames,), "b")
     if f"{run}/classifier_bias" in arrays:
         _checked(arrays, f"{run}/classifier_bias", (frames, classes), "f")
+    if f"{run}/margins" in arrays:
+        _checked(arrays, f"{run}/margins", (frames, len(MARGINS)), "f")
 
 
 def _checked(arrays: dict, name: str, shape: tuple[int | None, ...], kinds: str, itemsize: int = 0) -> np.ndarray:
@@ -291,9 +300,11 @@ def _check_classes(name: str, values: np.ndarray, classes: int) -> None:
         raise ValueError(f"{name} has classes outside 0..{classes - 1}")
 
 
-def _unstack(arrays: dict, batch: int, metric_names: tuple[str, ...]) -> list[Frame]:
+def _unstack(arrays: dict, batch: int, metric_names: tuple[str, ...], heads: dict | None = None) -> list[Frame]:
     labels = frozen(arrays["labels"].astype(np.int64))
-    runs = {run: _snapshots(arrays, run, labels, metric_names) for run in RUNS if f"{run}/scalars" in arrays}
+    heads = heads or {}
+    runs = {run: _snapshots(arrays, run, labels, metric_names, heads.get(run, "softmax"))
+            for run in RUNS if f"{run}/scalars" in arrays}
     rates = arrays["steps_per_second"]
     count = len(runs["primary"])
     comparison = runs.get("comparison", [None] * count)
@@ -305,21 +316,25 @@ def _batch_size(config: dict) -> int:
     return batch if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0 else 0
 
 
-def _snapshots(arrays: dict, run: str, labels: np.ndarray, metric_names: tuple[str, ...]) -> list[Snapshot]:
+def _snapshots(arrays: dict, run: str, labels: np.ndarray, metric_names: tuple[str, ...],
+               head: str = "softmax") -> list[Snapshot]:
     scalars, metrics = arrays[f"{run}/scalars"], arrays[f"{run}/metrics"]
     features, centers = arrays[f"{run}/features"], arrays[f"{run}/centers"]
     weights, predictions = arrays[f"{run}/classifier_weight"], arrays[f"{run}/predictions"]
     biases = arrays.get(f"{run}/classifier_bias")
     known = arrays[f"{run}/losses_known"]
+    margins = arrays.get(f"{run}/margins")
     snapshots = []
     for t in range(len(scalars)):
         values = dict(zip(SCALARS[:-1], scalars[t].tolist()))
         values["step"] = int(values["step"])
+        if margins is not None:
+            values.update(zip(MARGINS, margins[t].tolist()))
         snapshots.append(Snapshot(
             **values, features=frozen(features[t]), labels=labels, predictions=frozen(predictions[t].astype(np.int64)),
             centers=frozen(centers[t]), classifier_weight=frozen(weights[t]),
             classifier_bias=None if biases is None else frozen(biases[t]),
-            metrics=_metrics(metric_names, metrics[t]), losses_known=bool(known[t])))
+            metrics=_metrics(metric_names, metrics[t]), losses_known=bool(known[t]), head=head))
     return snapshots
 
 

@@ -9,6 +9,7 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.frames import Frame, RunInfo
+from cl_viz.core.runs import for_head
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import frozen
 
@@ -23,6 +24,9 @@ def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[flo
         batch_size=session.batch_size, steps_per_epoch=session.steps_per_epoch,
         probe_images=frozen(dataset.test_images[session.probe_indices].numpy()), lambdas=lambdas,
         run_titles=run_titles)
+
+
+HEAD_ONLY_FIELDS = ("scale", "margin", "margin_warmup_steps")
 
 
 class MultiRun:
@@ -56,22 +60,32 @@ class MultiRun:
         return True
 
 
+def softmax_twin(config: TrainConfig) -> TrainConfig:
+    """The comparison run: softmax only. Beside a softmax head only λ differs; beside an angular head the
+    twin has the softmax head with the default optimizer and learning rate."""
+    if config.head == "softmax":
+        return config.replace(lam=0.0)
+    return for_head(config, "softmax").replace(lam=0.0).validated()
+
+
 class LockstepRun(MultiRun):
-    """The chosen configuration and, optionally, a softmax-only twin: only λ differs."""
+    """The chosen configuration and, optionally, a softmax-only twin (`softmax_twin`)."""
 
     def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None):
         if dataset is None:
             dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
         self.primary = TrainingSession(config, dataset)
-        self.comparison = TrainingSession(config.replace(lam=0.0), dataset) if compare else None
+        self.comparison = TrainingSession(softmax_twin(config), dataset) if compare else None
         super().__init__([self.primary] if self.comparison is None else [self.primary, self.comparison])
         self.info = run_info(self.primary, compare)
 
     def set_live(self, **changes: float) -> None:
-        """λ applies to the primary run only: the twin stays softmax-only."""
+        """λ applies to the primary run only: the twin stays softmax-only. Beside an angular head the twin
+        keeps its own learning rate, and s and m are the head's alone."""
         self.primary.set_live(**changes)
         if self.comparison is not None:
-            self.comparison.set_live(**{k: v for k, v in changes.items() if k != "lam"})
+            own = {"lam"} | (set() if self.primary.config.head == "softmax" else {"lr", *HEAD_ONLY_FIELDS})
+            self.comparison.set_live(**{k: v for k, v in changes.items() if k not in own})
 
     def frame(self, steps_per_second: float = 0.0, include_batch: bool = True, cancel: Event | None = None,
               refresh: int | None = None) -> Frame:

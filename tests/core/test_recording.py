@@ -333,3 +333,21 @@ def _npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
+
+
+def test_a_margin_head_run_replays_with_its_head_and_margin_per_frame(tmp_path, small_config, digits):
+    from cl_viz.core.runner import LockstepRun
+    from cl_viz.core.runs import for_head
+
+    run = LockstepRun(for_head(small_config, "arcface").replace(margin_warmup_steps=4), compare=True, dataset=digits)
+    frames = []
+    for _ in range(3):
+        run.train_step()
+        frames.append(run.frame(include_batch=False))
+    path = save_recording(tmp_path / "arcface.clviz", Recording(frames, run.info))
+    loaded = load_recording(path)
+    assert [frame.primary.head for frame in loaded.frames] == ["arcface"] * 3
+    assert loaded.frames[0].comparison.head == "softmax"  # the twin is softmax only
+    assert [frame.primary.effective_margin for frame in loaded.frames] == pytest.approx(
+        [frame.primary.effective_margin for frame in frames])
+    assert loaded.frames[-1].primary.margin == frames[-1].primary.margin

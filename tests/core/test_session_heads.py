@@ -133,3 +133,14 @@ def test_sphereface_trains_with_its_whole_number_margin_and_the_annealed_lambda(
     session.train_step()
     assert calls == [(4.0, 1000.0), (4.0, pytest.approx(1000 / 1.12))]
     assert 1.0 < session.effective_margin < 1.01  # what the annealing's share of ψ amounts to
+
+
+def test_the_softmax_twin_of_an_angular_run_is_softmax_with_its_own_rate(small_config, digits):
+    from cl_viz.core.runner import LockstepRun
+
+    run = LockstepRun(for_head(small_config, "cosface"), compare=True, dataset=digits)
+    twin = run.comparison.config
+    assert (twin.head, twin.lam, twin.optimizer) == ("softmax", 0.0, "sgd")
+    run.set_live(lr=1e-3, margin=0.05, alpha=0.3)
+    assert run.primary.config.lr == 1e-3 and run.comparison.config.lr == twin.lr
+    assert run.comparison.config.alpha == 0.3 and run.comparison.config.margin == twin.margin
