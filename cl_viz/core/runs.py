@@ -106,6 +106,7 @@ def lambda_entries(base: TrainConfig, lambdas) -> tuple[GridEntry, ...]:
     return tuple(GridEntry(lambda_title(lam), base.replace(lam=lam).validated()) for lam in lambdas)
 
 
-def loss_entries(base: TrainConfig, specs, explicit: dict | None = None) -> tuple[GridEntry, ...]:
+def loss_entries(base: TrainConfig, specs, explicit: dict | None = None,
+                 defaults: TrainConfig | None = None) -> tuple[GridEntry, ...]:
     """One run per loss, each with its head's settings (see run_config)."""
-    return tuple(GridEntry(spec.title, run_config(base, spec, explicit)) for spec in specs)
+    return tuple(GridEntry(spec.title, run_config(base, spec, explicit, defaults)) for spec in specs)

@@ -11,7 +11,7 @@ import sys
 from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.recipes import RECIPES
-from cl_viz.core.runs import parse_run, run_config
+from cl_viz.core.runs import loss_entries, parse_run, parse_runs, run_config
 
 PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
@@ -59,7 +59,13 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
     except ClVizError as error:
         print(f"cl-viz: error: {error}", file=sys.stderr)
         return 2
-    window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording)
+    losses = getattr(args, "losses", None)
+    if losses and recording is None:
+        window = _loss_family_window(config, args)
+        if window is None:
+            return 2
+    else:
+        window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording)
     window.show()
     if getattr(args, "present", False):
         window.toggle_presentation()
@@ -67,6 +73,23 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
     signal.signal(signal.SIGINT, lambda *_: window.close())
     status = app.exec()
     return _exit_status_once_workers_end(status)
+
+
+def _loss_family_window(config: TrainConfig, args: argparse.Namespace):
+    """`cl-viz --losses …`: the grid window, one run per loss, each with its head's settings and the
+    flags given on top; None (after one line on stderr) when the list or a flag is not valid."""
+    from cl_viz.qt.grid.grid_window import GridWindow
+
+    explicit = {name: getattr(args, name) for name in ("lr", "scale", "margin", "margin_warmup_steps")
+                if getattr(args, name, None) is not None}
+    try:
+        if getattr(args, "loss", None):
+            raise ClVizError("--loss picks one run and --losses several; give one of them")
+        loss_entries(config, parse_runs(args.losses), explicit, defaults=DEFAULTS)
+    except ClVizError as error:
+        print(f"cl-viz: error: {error}", file=sys.stderr)
+        return None
+    return GridWindow(config, losses=args.losses, explicit=explicit, autostart=args.autostart)
 
 
 def _exit_status_once_workers_end(status: int) -> int:

@@ -144,3 +144,13 @@ def test_the_softmax_twin_of_an_angular_run_is_softmax_with_its_own_rate(small_c
     run.set_live(lr=1e-3, margin=0.05, alpha=0.3)
     assert run.primary.config.lr == 1e-3 and run.comparison.config.lr == twin.lr
     assert run.comparison.config.alpha == 0.3 and run.comparison.config.margin == twin.margin
+
+
+def test_a_loss_list_from_a_remembered_angular_setup_starts_softmax_from_the_defaults():
+    from cl_viz.core.config import DEFAULTS
+    from cl_viz.core.runs import loss_entries
+
+    remembered = for_head(DEFAULTS, "arcface")
+    softmax, arcface = loss_entries(remembered, parse_runs("softmax arcface"), {"lr": 0.01}, defaults=DEFAULTS)
+    assert (softmax.config.optimizer, softmax.config.lr, softmax.config.head) == ("sgd", 0.01, "softmax")
+    assert (arcface.config.optimizer, arcface.config.lr, arcface.title) == ("adam", 0.01, "ArcFace")

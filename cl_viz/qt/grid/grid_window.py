@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
 
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import GridFrame, RunInfo
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
@@ -24,7 +24,7 @@ class GridWindow(QMainWindow):
     set for every loss run (command-line flags), which win over each head's own settings."""
 
     def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, cpu_threads: int | None = None, parent=None,
-                 losses=None, explicit: dict | None = None):
+                 losses=None, explicit: dict | None = None, autostart: bool = False):
         super().__init__(parent)
         self.by_loss = losses is not None
         self.setWindowTitle("cl-viz — the loss family" if self.by_loss else "cl-viz — λ grid (Wen et al., Fig. 3)")
@@ -60,6 +60,8 @@ class GridWindow(QMainWindow):
         self.draw_timer.start()
         self.worker_thread.start()
         self.reset()
+        if autostart:
+            self.worker.start()
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("runs")
@@ -101,7 +103,7 @@ class GridWindow(QMainWindow):
 
     def entries(self, text: str) -> tuple[GridEntry, ...]:
         if self.by_loss:
-            return loss_entries(self.config, parse_runs(text), self.explicit)
+            return loss_entries(self.config, parse_runs(text), self.explicit, defaults=DEFAULTS)
         return lambda_entries(self.config, parse_lambdas(text))
 
     @Slot()
