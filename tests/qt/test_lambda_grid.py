@@ -154,3 +154,16 @@ def test_the_loss_family_window_shows_one_plot_per_loss(qtbot, small_config):
     window.reset()
     assert window.banner.isVisible() and "unknown loss 'tanface'" in window.banner.text.text()
     window.close()
+
+
+def test_the_grid_saves_an_image_and_a_bad_name_gets_one_message(qtbot, small_config, tmp_path):
+    window = GridWindow(small_config, (0.0, 0.1), cpu_threads=1)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.view is not None and window._drawn is not None, timeout=30000)
+    window.save_image(str(tmp_path / "grid.png"))
+    assert (tmp_path / "grid.png").read_bytes().startswith(b"\x89PNG")
+    window.save_image(str(tmp_path / "grid.jpeg"))
+    assert window.banner.isVisible() and "must end in .png, .svg" in window.banner.text.text()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grid.png"]
+    window.close()

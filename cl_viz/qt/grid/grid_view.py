@@ -22,6 +22,7 @@ from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import union_bounds
 
 FOLLOW_FRACTION = 0.2
+COLUMNS = {1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 6: 3, 7: 4, 8: 4, 9: 3}  # by number of runs: rows near square
 
 
 class RunGridView(QWidget):
@@ -29,7 +30,7 @@ class RunGridView(QWidget):
                  theme: str = "light", scale: str = "own"):
         super().__init__(parent)
         self.titles = tuple(titles)
-        columns = min(len(self.titles), 3 if len(self.titles) in (5, 6, 9) else 4)
+        columns = COLUMNS.get(len(self.titles), 4)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QLayout, QLineEdit, QMainWindow, QPushButton, QToolBar
 
 from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
@@ -14,6 +14,7 @@ from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
 from cl_viz.core.runs import GridEntry, lambda_entries, loss_entries, parse_runs
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.guard import guarded
+from cl_viz.qt.export.images import export_image
 from cl_viz.qt.grid.grid_view import RunGridView
 from cl_viz.qt.plot.glide import DRAW_INTERVAL_MS
 from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, grid_run
@@ -52,7 +53,7 @@ class GridWindow(QMainWindow):
         events.failed.connect(self.banner.show_message)
         events.diverged.connect(self.on_diverged)
         for keys, slot in (("Space", self.toggle_running), ("Right", self.single_step), ("R", self.reset),
-                           ("Ctrl+W", self.close)):
+                           ("Ctrl+E", self.save_image_dialog), ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self).activated.connect(slot)
         self.draw_timer = QTimer(self)
         self.draw_timer.setInterval(DRAW_INTERVAL_MS)
@@ -73,6 +74,9 @@ class GridWindow(QMainWindow):
         self.step_button.clicked.connect(self.single_step)
         self.reset_button = QPushButton("Reset")
         self.reset_button.clicked.connect(self.reset)
+        self.export_button = QPushButton("Save image…")
+        self.export_button.setToolTip("Save the grid as it is now, as PNG or SVG (Ctrl+E).")
+        self.export_button.clicked.connect(self.save_image_dialog)
         self.runs_edit = QLineEdit(self.runs_text)
         self.runs_edit.setToolTip(
             "The losses to train side by side, e.g. softmax center cosface arcface (at most 9; add +center to a "
@@ -88,6 +92,7 @@ class GridWindow(QMainWindow):
             bar.addWidget(widget)
         bar.addSeparator()
         bar.addWidget(self.shared_scale)
+        bar.addWidget(self.export_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     @Slot()
@@ -115,6 +120,26 @@ class GridWindow(QMainWindow):
     @guarded()
     def single_step(self) -> None:
         self.worker.single_step()
+
+    @Slot()
+    @guarded()
+    def save_image_dialog(self) -> None:
+        if self.view is None or self._drawn is None:
+            self.statusBar().showMessage("Nothing to save yet.", 5000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the grid as an image", "loss-family.png" if self.by_loss
+                                              else "lambda-grid.png", "Images (*.png *.svg)")
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> None:
+        """The grid as drawn now; a problem (a full disk, a wrong suffix) goes to the banner."""
+        try:
+            written = export_image(self.view, path)
+        except ClVizError as error:
+            self.banner.show_message(str(error))
+            return
+        self.statusBar().showMessage(f"Saved {written}", 5000)
 
     @property
     def scale(self) -> str:
