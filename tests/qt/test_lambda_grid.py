@@ -167,3 +167,18 @@ def test_the_grid_saves_an_image_and_a_bad_name_gets_one_message(qtbot, small_co
     assert window.banner.isVisible() and "must end in .png, .svg" in window.banner.text.text()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["grid.png"]
     window.close()
+
+
+def test_the_grid_normalises_every_plot_and_turns_spheres_together(qtbot, small_config):
+    from cl_viz.core.projection import Rotation
+
+    window = GridWindow(small_config.replace(feat_dim=3), cpu_threads=1, losses=("softmax", "arcface"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.view is not None and window._drawn is not None, timeout=30000)
+    window.view.plots[0].set_rotation(Rotation(yaw=0.7, pitch=0.2))
+    window.view.plots[0].rotation_changed.emit(window.view.plots[0].rotation)
+    assert window.view.plots[1].rotation == window.view.plots[0].rotation
+    window.normalise.click()
+    assert all(plot.feature_view.normalise for plot in window.view.plots)
+    window.close()

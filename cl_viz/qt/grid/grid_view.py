@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QGridLayout, QLayout, QWidget
 
 from cl_viz.core.frames import GridFrame
@@ -42,6 +43,7 @@ class RunGridView(QWidget):
             plot.axes.set_mode("fixed")
             plot.set_title(title)
             layout.addWidget(plot, *divmod(index, columns))
+            plot.rotation_changed.connect(self._turn_all)
             self.plots.append(plot)
         self.link: AxesLink | None = None  # on the shared scale a pan or zoom of one moves all
         self._ranges: list[np.ndarray | None] = [None] * len(self.plots)
@@ -65,6 +67,19 @@ class RunGridView(QWidget):
         if scale == "shared" and len(self.plots) > 1:
             self.link = AxesLink(self.plots)
         self._move_ranges(snap=True)
+
+    def set_normalised(self, normalise: bool) -> None:
+        """Every plot draws x/‖x‖ on the unit circle (the picture of the angular heads) or the features."""
+        for plot in self.plots:
+            plot.set_normalised(normalise)
+        self._move_ranges(snap=True)
+
+    @Slot(object)
+    def _turn_all(self, rotation) -> None:
+        """A sphere turned by a drag turns the others with it, so that they compare."""
+        for plot in self.plots:
+            if plot.rotation != rotation:
+                plot.set_rotation(rotation)
 
     def show_frame(self, frame: GridFrame, snap: bool = False) -> None:
         """Draw every run; each range glides toward its own features, or all toward the union of them."""

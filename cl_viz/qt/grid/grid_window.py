@@ -87,11 +87,16 @@ class GridWindow(QMainWindow):
         self.shared_scale.setToolTip("Unticked, each plot zooms to its own features, so that their shapes compare. "
                                      "Ticked, all plots share one scale: the features shrink as λ grows.")
         self.shared_scale.toggled.connect(self.on_shared_scale_toggled)
+        self.normalise = QCheckBox("Normalise features")
+        self.normalise.setToolTip("Draw x/‖x‖ on the unit circle: what the angular heads (NormFace, SphereFace, "
+                                  "CosFace, ArcFace) see. 3-D features are always on the unit sphere.")
+        self.normalise.toggled.connect(self.on_normalise_toggled)
         label = QLabel("  losses: " if self.by_loss else "  λ values: ")
         for widget in (self.play, self.step_button, self.reset_button, label, self.runs_edit):
             bar.addWidget(widget)
         bar.addSeparator()
         bar.addWidget(self.shared_scale)
+        bar.addWidget(self.normalise)
         bar.addWidget(self.export_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
@@ -151,12 +156,19 @@ class GridWindow(QMainWindow):
         if self.view is not None:
             self.view.set_scale(self.scale)
 
+    @Slot(bool)
+    @guarded()
+    def on_normalise_toggled(self, checked: bool) -> None:
+        if self.view is not None:
+            self.view.set_normalised(checked)
+
     @Slot(object)
     @guarded()
     def on_run_ready(self, info: RunInfo) -> None:
         if self.view is not None:
             self.view.deleteLater()
         self.view = RunGridView(info.class_names, info.run_titles, scale=self.scale)
+        self.view.set_normalised(self.normalise.isChecked())
         self.setCentralWidget(self.view)
         self.latest = self._drawn = None
         shared = "" if self.by_loss else f", α {info.config.alpha:g}, lr {info.config.lr:g}"
