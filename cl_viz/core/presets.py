@@ -203,6 +203,7 @@ EXTRA_MEASURES = {
     "center_shift": "largest distance any center moved since the start",
     "min_feature": "smallest coordinate of any probe feature",
     "center_norm_cv": "spread of the centers' distances from the origin (std / mean)",
+    "loss_softmax": "L_S of the latest training batch (with the head's margin)",
 }
 MEASURES = tuple(f.name for f in dataclasses.fields(FeatureMetrics)) + tuple(EXTRA_MEASURES)
 EXPECT_FIELDS = ("metric", "relative_to", "at_most", "at_least", "steps")
@@ -244,6 +245,8 @@ def measure(metric: str, snapshot: Snapshot, start: Snapshot | None = None) -> f
         return float(np.linalg.norm(snapshot.centers - start.centers, axis=1).max())
     if metric == "min_feature":
         return float(snapshot.features.min())
+    if metric == "loss_softmax":
+        return float(snapshot.loss_softmax)
     if metric == "center_norm_cv":
         norms = np.linalg.norm(snapshot.centers, axis=1)
         return float(norms.std() / norms.mean()) if norms.mean() > 0 else math.inf

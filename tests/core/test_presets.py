@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.margins import feasible_margin
 from cl_viz.core.presets import (
     PRESET_BASE,
     builtin_preset_dir,
@@ -17,11 +18,12 @@ from cl_viz.core.presets import (
     user_preset_dir,
 )
 from cl_viz.core.runner import LockstepRun
+from cl_viz.core.runs import for_head
 from cl_viz.core.session import TrainingSession
 
 BUILTIN = ["01-softmax-only", "02-official-center-loss", "03-lambda-too-large", "04-center-loss-alone",
            "05-frozen-centers", "06-relu-features", "07-ring-without-bias", "08-classifier-bias",
-           "09-lecture-notes"]
+           "09-lecture-notes", "10-arcface-margin-warm-up", "11-cosface-margin-bound", "12-sphereface-annealing"]
 SEED_MODEL_PRESET = "09-lecture-notes"  # the seed model is slow on a CPU: its effect is checked as slow
 MINIMAL = 'title = "T"\ndescription = "One. Two."\n'
 
@@ -137,6 +139,24 @@ def test_the_bias_preset_differs_from_the_ring_preset_only_in_the_bias(presets, 
     ring_cv = measure("center_norm_cv", runs.outcome(ring)[1])
     bias_cv = measure("center_norm_cv", runs.outcome(bias)[1])
     assert bias_cv >= 2 * ring_cv  # measured 0.421 vs 0.108 after 200 steps
+
+
+def test_the_cosface_preset_asks_for_more_than_2d_allows_and_the_arcface_one_for_less(presets):
+    cosface, arcface = presets["11-cosface-margin-bound"].config, presets["10-arcface-margin-warm-up"].config
+    assert cosface.margin > feasible_margin("cosface", 10, cosface.feat_dim)
+    assert arcface.margin < feasible_margin("arcface", 10, arcface.feat_dim)
+    for preset in ("10-arcface-margin-warm-up", "11-cosface-margin-bound", "12-sphereface-annealing"):
+        config = presets[preset].config
+        own = for_head(config, config.head).replace(lam=0.0, margin=config.margin)  # the head's own settings
+        assert config == own, preset
+
+
+def test_the_ideal_ten_class_arrangement_cannot_take_cosfaces_margin_below_the_presets_bound(presets):
+    config = presets["11-cosface-margin-bound"].config
+    cosines = np.cos(2 * np.pi * np.arange(10) / 10)  # a feature on its class direction, the others around
+    logits = config.scale * np.where(np.arange(10) == 0, cosines - config.margin, cosines)
+    floor = float(np.log(np.exp(logits).sum()) - logits[0])
+    assert floor == pytest.approx(2.39, abs=0.01) and floor > presets["11-cosface-margin-bound"].expect["at_least"]
 
 
 def test_lecture_notes_preset_matches_the_notes_and_trains_the_seed_model(presets, digits):
