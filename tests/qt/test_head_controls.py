@@ -121,3 +121,26 @@ def test_status_and_titles_name_the_head():
     assert plot_title("softmax", 0.0) == "softmax only  (λ = 0)"
     assert plot_title("arcface", 0.0) == "ArcFace  (λ = 0)"
     assert plot_title("cosface", 0.1) == "CosFace (LMCL) + center loss  λ = 0.1"
+
+
+def test_a_margin_changed_mid_run_reaches_the_session_and_the_status_bar(qtbot, open_window, small_config):
+    window = open_window(for_head(small_config, "arcface").replace(lam=0.0, margin_warmup_steps=0), autostart=True)
+    assert window.plot._title == "ArcFace  (λ = 0)"
+    window.controls.margin.setValue(0.2)
+    with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=30000,
+                          check_params_cb=lambda frame: frame.primary.effective_margin == 0.2):
+        pass
+    qtbot.waitUntil(lambda: window.status["margin"].text() == "margin m = 0.2 of 0.2", timeout=10000)
+    choose(window.controls, "softmax")  # pending: the ArcFace run keeps its m
+    window.controls.restore_defaults.click()
+    with qtbot.waitSignal(window.worker_thread.events.frame_ready, timeout=30000):
+        window.controls.margin_warmup_steps.setValue(3)  # not sent: the panel shows another head now
+    assert window.playback.latest.primary.margin == 0.2 and window.controls.needs_reset()
+
+
+def test_a_lesson_can_hide_the_head_choice(panel):
+    setup_form = panel.head.parentWidget().layout()
+    panel.set_hidden(["head"])
+    assert not setup_form.isRowVisible(panel.head)
+    panel.set_hidden([])
+    assert setup_form.isRowVisible(panel.head)
