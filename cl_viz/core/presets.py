@@ -26,13 +26,14 @@ from cl_viz.core.config import DEFAULTS, TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.resources import resource_dir
+from cl_viz.core.runs import parse_runs
 from cl_viz.core.snapshot import Snapshot
 
 PRESET_BASE = DEFAULTS  # a preset's config table changes what the app starts with
 DEFAULT_STEPS_HINT = 500
 CONFIG_FIELDS = typing.get_type_hints(TrainConfig)
 HIDEABLE_CONTROLS = frozenset(CONFIG_FIELDS) | {"compare"}
-PRESET_FIELDS = ("title", "description", "config", "compare", "hide", "steps_hint", "expect")
+PRESET_FIELDS = ("title", "description", "config", "compare", "hide", "steps_hint", "expect", "losses")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Preset:
     hide: tuple[str, ...] = ()  # controls the GUI hides for this lesson
     steps_hint: int = DEFAULT_STEPS_HINT  # steps worth watching
     expect: dict = field(default_factory=dict, hash=False)  # the effect, machine-checkable; see check_effect
+    losses: tuple[str, ...] = ()  # runs to open side by side in the loss family window (cl_viz.core.runs)
     path: Path | None = field(default=None, compare=False)
 
 
@@ -161,10 +163,13 @@ def _parse(path: Path, data: dict) -> Preset:
     if steps_hint < 1:
         raise ClVizError(f"steps_hint must be ≥ 1, got {steps_hint}")
     expect = _check_expect(_typed("expect", data.get("expect", {}), dict), compare, steps_hint)
+    losses = tuple(_typed("losses", data.get("losses", []), list))
+    if losses:
+        losses = tuple(spec.name for spec in parse_runs(losses))
     return Preset(name=path.stem, title=_typed("title", data["title"], str).strip(),
                   description=" ".join(_typed("description", data["description"], str).split()),
                   config=_config(_typed("config", data.get("config", {}), dict)), compare=compare,
-                  hide=hide, steps_hint=steps_hint, expect=expect, path=path)
+                  hide=hide, steps_hint=steps_hint, expect=expect, losses=losses, path=path)
 
 
 def _config(table: dict) -> TrainConfig:

@@ -23,7 +23,8 @@ from cl_viz.core.session import TrainingSession
 
 BUILTIN = ["01-softmax-only", "02-official-center-loss", "03-lambda-too-large", "04-center-loss-alone",
            "05-frozen-centers", "06-relu-features", "07-ring-without-bias", "08-classifier-bias",
-           "09-lecture-notes", "10-arcface-margin-warm-up", "11-cosface-margin-bound", "12-sphereface-annealing"]
+           "09-lecture-notes", "10-arcface-margin-warm-up", "11-cosface-margin-bound", "12-sphereface-annealing",
+           "13-the-loss-family"]
 SEED_MODEL_PRESET = "09-lecture-notes"  # the seed model is slow on a CPU: its effect is checked as slow
 MINIMAL = 'title = "T"\ndescription = "One. Two."\n'
 
@@ -279,3 +280,10 @@ def test_check_effect_reports_the_measured_value(presets, runs):
     assert not check.passed and check.text.startswith("min_feature = ") and "expected ≤ -1" in check.text
     with pytest.raises(ValueError, match="twin"):
         check_effect({"metric": "ratio", "relative_to": "twin", "at_most": 1.0}, start, end)
+
+
+def test_a_presets_loss_list_is_checked(tmp_path):
+    path = tmp_path / "family.toml"
+    path.write_text(MINIMAL + 'losses = ["softmax", "tanface"]\n', encoding="utf-8")
+    with pytest.raises(ClVizError, match="unknown loss 'tanface'"):
+        load_preset(path)

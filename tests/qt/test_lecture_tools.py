@@ -153,3 +153,20 @@ def test_scrubbing_to_the_frame_on_screen_marks_it_past(qtbot, window):
     while window.scheduler.drawing:
         window.scheduler.tick()
     assert window.timeline_bar.label.text() == "step 3 (live)"
+
+
+def test_the_loss_family_lesson_opens_its_four_runs_side_by_side(qtbot, window):
+    from cl_viz.core.presets import load_preset
+
+    preset = load_preset("the-loss-family")
+    assert preset.losses == ("softmax", "center", "cosface", "arcface")
+    small = replace(preset, config=preset.config.replace(model="tiny", probe_size=50, dataset="digits"),
+                    losses=("softmax", "arcface"))
+    window.apply_preset(small)
+    qtbot.waitUntil(lambda: window.grid_is_open() and window.grid_window.view is not None, timeout=90000)
+    grid = window.grid_window
+    assert grid.by_loss and grid.view.titles == ("Softmax only", "ArcFace")
+    assert grid.entries(grid.runs_edit.text())[1].config.probe_size == 50  # the lesson's setup, each head's own rest
+    window.apply_preset(small)  # again: the window is replaced, never doubled
+    qtbot.waitUntil(lambda: window.grid_is_open() and window.grid_window is not grid, timeout=30000)
+    window.grid_window.close()

@@ -107,6 +107,10 @@ def _figures(snapshot: Snapshot) -> str:
     metrics = snapshot.metrics
     margin = f"m {snapshot.effective_margin:.2f}   " if snapshot.head in MARGIN_HEADS else ""
     accuracy = f"{margin}acc {metrics.probe_accuracy:.0%}"
-    if snapshot.head in ANGULAR_HEADS and np.isfinite(metrics.angular_ratio):
-        return f"{accuracy}   angular intra/inter {metrics.angular_ratio:.2f}"
-    return f"{accuracy}   intra/inter {metrics.ratio:.2f}"
+    if snapshot.head in ANGULAR_HEADS:
+        return f"{accuracy}   angular intra/inter {_number(metrics.angular_ratio)}"
+    return f"{accuracy}   intra/inter {_number(metrics.ratio)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}" if np.isfinite(value) else "–"

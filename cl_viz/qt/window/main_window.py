@@ -274,6 +274,10 @@ class MainWindow(QMainWindow):
         self.base_config = preset.config
         self.request_reset()
         self.banner.show_message(f"<b>{preset.title}</b> — {preset.description}")
+        if preset.losses:
+            if self.grid_is_open():
+                self.grid_window.close()
+            self._open_grid_window(losses=preset.losses)
 
     @Slot()
     @guarded()
