@@ -78,6 +78,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--compare", action="store_true", help="train a softmax-only run beside it")
     group.add_argument("--losses", nargs="+", choices=RUN_NAMES, metavar="LOSS",
                        help=f"open the loss family window: {LOSSES_HELP}")
+    add_head_arguments(group)
     group.add_argument("--autostart", action="store_true", help="start training at once")
     group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
 

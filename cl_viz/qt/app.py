@@ -16,7 +16,8 @@ from cl_viz.core.runs import loss_entries, parse_run, parse_runs, run_config
 PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
              ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"),
-             ("feat_dim", "feat_dim"))
+             ("feat_dim", "feat_dim"), ("scale", "scale"), ("margin", "margin"),
+             ("margin_warmup_steps", "margin_warmup_steps"))
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:

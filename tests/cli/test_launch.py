@@ -111,3 +111,9 @@ def test_lambda_with_a_loss_without_center_loss_is_an_error():
     config, _ = initial_setup(DEFAULTS, False, build_parser().parse_args(["--loss", "cosface+center",
                                                                           "--lambda", "0.1"]))
     assert (config.head, config.lam) == ("cosface", 0.1)
+
+
+def test_the_app_takes_a_heads_scale_and_margin_from_the_command_line():
+    config, _ = initial_setup(DEFAULTS, False, build_parser().parse_args(
+        ["--loss", "cosface", "--scale", "16", "--margin", "0.05", "--margin-warmup-steps", "0"]))
+    assert (config.head, config.scale, config.margin, config.margin_warmup_steps) == ("cosface", 16.0, 0.05, 0)
