@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cl_viz import __version__
-from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
+from cl_viz.core.config import CENTER_UPDATES, DATASET_NAMES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.margins import HEAD_INFO
 from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
@@ -91,6 +91,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data-dir", metavar="DIR", help="folder of IDX files (train-images-idx3-ubyte[.gz], ...)")
     data.add_argument("--probe-size", type=int, metavar="N",
                       help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
+    data.add_argument("--unknown-classes", type=int, nargs="+", metavar="ID",
+                      help="open set: hold these classes out of training; their test images join the probe set as "
+                           "unknowns (AUROC, OSCR and verification in metrics.json), e.g. 6 7 8 9")
+    data.add_argument("--unknown-dataset", choices=DATASET_NAMES,
+                      help="open set: this dataset's test images join the probe set as unknowns")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, help=f"network (default: {defaults.model})")
     model.add_argument("--feat-dim", type=int, choices=(2, 3), help=f"feature dimension (default: {defaults.feat_dim})")

@@ -39,7 +39,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 # flag (argparse dest) -> TrainConfig field; a flag left out keeps the recipe's value
 RECIPE_OVERRIDES = ("model", "feat_dim", "init", "alpha", "center_update", "optimizer", "lr", "warmup_steps",
-                    "clip_norm", "batch_size", "seed", "device", "probe_size", "scale", "margin", "margin_warmup_steps")
+                    "clip_norm", "batch_size", "seed", "device", "probe_size", "scale", "margin", "margin_warmup_steps",
+                    "unknown_classes", "unknown_dataset")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -65,6 +66,8 @@ def _explicit(args: argparse.Namespace) -> dict:
     if args.bias and args.no_bias:
         raise ClVizError("--bias and --no-bias contradict each other")
     changes = {name: getattr(args, name) for name in RECIPE_OVERRIDES if getattr(args, name) is not None}
+    if "unknown_classes" in changes:
+        changes["unknown_classes"] = tuple(changes["unknown_classes"])
     if args.bias or args.no_bias:
         changes["bias"] = bool(args.bias)
     return changes
@@ -156,7 +159,7 @@ def _fit(run: LockstepRun, total_steps: int, eval_every: int, recorder: Recorder
 
 def _evaluate(session: TrainingSession, progress: Progress, history: list[dict]) -> None:
     snapshot = checked_snapshot(session)
-    history.append(clean(snapshot.record()))
+    history.append(evaluation_record(snapshot))
     progress.report(session.step, _summary(snapshot))
 
 
@@ -238,6 +241,16 @@ def checked_snapshot(session: TrainingSession) -> Snapshot:
     return snapshot
 
 
+def evaluation_record(snapshot: Snapshot) -> dict:
+    """A row of metrics.json: the snapshot's record and, where classes are held out, the open-set figures."""
+    record = snapshot.record()
+    if snapshot.unknown_features is not None:
+        from cl_viz.core.openset_report import open_set_record  # imports scikit-learn, ~2 s: open-set runs only
+
+        record |= open_set_record(snapshot)
+    return clean(record)
+
+
 def _summary(snapshot: Snapshot) -> str:
     m = snapshot.metrics
     return (f"L_S {number(snapshot.loss_softmax, '.3f')}  λ·L_C {number(snapshot.lam * snapshot.loss_center, '.4f')}  "
@@ -261,6 +274,14 @@ def _print_header(session: TrainingSession, total_steps: int, out: Path) -> None
           f"{config.optimizer} lr {config.lr:g}, batch {session.batch_size}; "
           f"steps {session.step}→{total_steps} ({total_steps / session.steps_per_epoch:.1f} epochs); out: {out}")
     print(f"warm-up and clipping (not in the paper): {stabilisers(config)}; initial weights: {config.init}")
+    if session.open_set is not None:
+        print(f"open set: trains on {len(session.open_set.known_classes)} known classes; unknowns "
+              f"{unknowns_text(session.open_set)}, {len(session.unknown_indices):,} in the probe set")
+
+
+def unknowns_text(open_set) -> str:
+    names = [open_set.class_names[label] for label in open_set.unknown_classes]
+    return ", ".join(names) if len(names) <= 12 else f"{', '.join(names[:12])} … ({len(names)} classes)"
 
 
 def head_text(config: TrainConfig) -> str:
@@ -305,12 +326,21 @@ def write_outputs(out: Path, session: TrainingSession, history: list[dict], elap
         "elapsed_s": round(elapsed, 3),
         "images_per_s": round(steps * session.batch_size / elapsed, 1) if elapsed > 0 else None,
         "history": history,
-        "final": clean(snapshot.record()),
+        "final": evaluation_record(snapshot),
     }
+    if session.open_set is not None:
+        metrics["dataset"] |= {"known_classes": list(session.open_set.known_classes),
+                               "unknown_classes": list(session.open_set.unknown_classes),
+                               "unknown_probe_size": len(session.unknown_indices),
+                               "original_class_names": list(session.open_set.class_names)}
     text = json.dumps(metrics, indent=1, allow_nan=False) + "\n"
     features = {"features": snapshot.features, "labels": snapshot.labels, "centers": snapshot.centers,
                 "predictions": snapshot.predictions, "classifier_weight": snapshot.classifier_weight,
                 "class_names": np.array(dataset.class_names)}
+    if session.open_set is not None:  # labels are 0..K-1; unknown_labels, known_classes: original ids
+        features |= {"unknown_features": snapshot.unknown_features, "unknown_labels": snapshot.unknown_labels,
+                     "known_classes": np.array(session.open_set.known_classes),
+                     "original_class_names": np.array(session.open_set.class_names)}
     written = [write_atomically(out / "metrics.json", lambda file: file.write(text.encode())),
                write_atomically(out / "features.npz", lambda file: np.savez_compressed(file, **features)),
                save_checkpoint(session.state_dict(), out / "checkpoint.pt")]

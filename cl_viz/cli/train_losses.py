@@ -13,7 +13,7 @@ from cl_viz.cli.progress import DownloadMeter, Progress, number
 from cl_viz.cli.train import (
     StopRequest,
     checked_snapshot,
-    clean,
+    evaluation_record,
     final_line,
     head_text,
     stabilisers,
@@ -89,6 +89,6 @@ def _evaluate(run: GridRun, names: list[str], progress: Progress, histories: lis
             snapshot = checked_snapshot(session)
         except ClVizError as error:
             raise ClVizError(f"{name}: {error}") from None
-        history.append(clean(snapshot.record()))
+        history.append(evaluation_record(snapshot))
         parts.append(f"{name} {number(snapshot.metrics.probe_accuracy, '.1%')}")
     progress.report(run.step, "  ".join(parts))

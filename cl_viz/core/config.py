@@ -23,6 +23,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 STRUCTURAL_FIELDS = (
     "dataset", "data_dir", "model", "feat_dim", "bias", "relu_features",
     "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init", "head",
+    "unknown_classes", "unknown_dataset",
 )
 LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm", "scale", "margin",
                "margin_warmup_steps")
@@ -64,6 +65,10 @@ class TrainConfig:
     scale: float = 10.0  # s of normface, cosface and arcface
     margin: float = 0.0  # m: cosine (cosface), radians (arcface), an integer multiple of the angle (sphereface)
     margin_warmup_steps: int = 0  # m ramps linearly from 0 over the first N steps (cosface, arcface)
+    # Open set (cl_viz.core.openset_data): classes held out of training, and another dataset's test images
+    # as unknowns; the network trains on the other classes only, the probe set holds both.
+    unknown_classes: tuple[int, ...] = field(default_factory=tuple)
+    unknown_dataset: str | None = None
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -71,6 +76,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["lr_milestones"] = list(self.lr_milestones)
+        data["unknown_classes"] = list(self.unknown_classes)
         return data
 
     @classmethod
@@ -113,6 +119,7 @@ class TrainConfig:
         _check_choice("initialisation", self.init, INITS)
         _check_choice("head", self.head, HEADS)
         _check_head(self)
+        _check_unknowns(self)
         _check_finite("λ (lambda)", self.lam)
         if self.lam < 0:
             raise ClVizError(f"λ (lambda) must be ≥ 0, got {self.lam:g}")
@@ -160,13 +167,13 @@ FIELD_NAMES = frozenset(FIELD_TYPES)
 DEFAULTS = TrainConfig()
 # Stored configurations (checkpoints, recordings) without these fields come from runs that had none of them.
 FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch", "head": "softmax", "scale": 10.0,
-                      "margin": 0.0, "margin_warmup_steps": 0}
+                      "margin": 0.0, "margin_warmup_steps": 0, "unknown_classes": (), "unknown_dataset": None}
 STORED_DEFAULTS = DEFAULTS.replace(**FIELDS_ADDED_LATER)
 
 
 def _stored(name: str, value):
     """A stored value as the field holds it: JSON and TOML have lists where the field has a tuple."""
-    if name == "lr_milestones" and isinstance(value, list):
+    if name in ("lr_milestones", "unknown_classes") and isinstance(value, list):
         return tuple(value)
     return value
 
@@ -218,6 +225,21 @@ def _check_head(config: TrainConfig) -> None:
         raise ClVizError(f"CosFace's margin m is subtracted from a cosine and must be below 2, got {config.margin:g}")
     if config.margin_warmup_steps < 0:
         raise ClVizError(f"margin warm-up steps must be ≥ 0, got {config.margin_warmup_steps}")
+
+
+def _check_unknowns(config: TrainConfig) -> None:
+    """What can be told without the data; the class ids' range and the classes left are checked at load."""
+    classes = config.unknown_classes
+    if any(label < 0 for label in classes):
+        raise ClVizError(f"unknown classes are class ids ≥ 0, got {', '.join(map(str, classes))}")
+    if len(set(classes)) != len(classes):
+        raise ClVizError(f"each unknown class can appear once, got {', '.join(map(str, classes))}")
+    if config.unknown_dataset is not None:
+        if config.unknown_dataset not in DATASET_NAMES:
+            raise ClVizError(f"the unknowns' dataset must be one of: {', '.join(DATASET_NAMES)}; "
+                             f"got {config.unknown_dataset!r}")
+        if config.unknown_dataset == config.dataset:
+            raise ClVizError(f"the unknowns must come from another dataset than {config.dataset}")
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

@@ -17,6 +17,7 @@ from cl_viz.core.losses import CenterLoss
 from cl_viz.core.margins import ANGULAR_HEADS, effective_margin, sphere_lambda
 from cl_viz.core.metrics import feature_metrics
 from cl_viz.core.models import build_model
+from cl_viz.core.openset_data import split_open_set
 from cl_viz.core.snapshot import Snapshot, frozen
 
 CPU_PROBE_SIZE = 2000
@@ -45,7 +46,8 @@ class TrainingSession:
         self.device = resolve_device(config.device)
         if dataset is None:
             dataset = load_data(resolve_name(config.dataset, config.data_dir), config.data_dir)
-        self.dataset = dataset
+        self.open_set = split_open_set(dataset, config, load_data)  # None unless classes are held out
+        self.dataset = dataset = dataset if self.open_set is None else self.open_set.known
         self.train_images, self.train_labels = self._to_device(dataset.train_images, dataset.train_labels)
         self._init_probe()
         self.channels_last = self.device.type == "cpu"
@@ -79,6 +81,13 @@ class TrainingSession:
         self.probe_labels = self.dataset.test_labels[indices].to(self.device)
         self._probe_labels_np = frozen(self.probe_labels.cpu().numpy())
         self._probe_cache: ProbeCache | None = None
+        self._embedded_images = self.probe_images  # the known probe images, then the unknown ones
+        self.unknown_indices = self._unknown_labels_np = None
+        if self.open_set is not None:
+            self.unknown_indices = self.open_set.unknown_probe(len(indices), self.config.seed)
+            unknown = to_model_input(self.open_set.unknown_images[self.unknown_indices]).to(self.device)
+            self._embedded_images = torch.cat([self.probe_images, unknown])
+            self._unknown_labels_np = frozen(self.open_set.unknown_labels[self.unknown_indices].numpy())
 
     def _build_model(self) -> torch.nn.Module:
         with torch.random.fork_rng(devices=[]):
@@ -225,8 +234,9 @@ class TrainingSession:
         their last embedding (`oldest_step` says how old the oldest is). Raises Cancelled between
         chunks once `cancel` is set."""
         features, logits, oldest_step = self._embedded_probe(refresh, cancel)
-        features_np = features.float().cpu().numpy()
-        logits_np = logits.float().cpu().numpy()
+        known = len(self.probe_labels)
+        features_np, unknown_np = np.split(features.float().cpu().numpy(), [known])
+        logits_np = logits[:known].float().cpu().numpy()
         centers = self.center_loss.centers.detach().float().cpu().numpy()
         classifier = self.model.classifier
         weight = classifier.weight.detach()
@@ -248,18 +258,21 @@ class TrainingSession:
             oldest_step=None if oldest_step == self.step else oldest_step,
             head=self.config.head, scale=self.config.scale, margin=self.config.margin,
             effective_margin=self.effective_margin,
+            unknown_features=None if self.open_set is None else frozen(unknown_np),
+            unknown_labels=self._unknown_labels_np,
         )
 
     @torch.inference_mode()
     def _embedded_probe(self, refresh: int | None, cancel: Event | None) -> tuple[torch.Tensor, torch.Tensor, int]:
-        size = len(self.probe_images)
+        images = self._embedded_images
+        size = len(images)
         if refresh is None or refresh >= size or self._probe_cache is None:
-            features, logits = self.embed(self.probe_images, cancel)
+            features, logits = self.embed(images, cancel)
             self._probe_cache = ProbeCache(features, logits, np.full(size, self.step), 0)
             return features, logits, self.step
         cache = self._probe_cache
         chosen = (cache.cursor + torch.arange(max(1, refresh))) % size
-        features, logits = self.embed(self.probe_images[chosen.to(self.probe_images.device)], cancel)
+        features, logits = self.embed(images[chosen.to(images.device)], cancel)
         index = chosen.to(cache.features.device)
         cache.features[index] = features
         cache.logits[index] = logits

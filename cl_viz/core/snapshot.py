@@ -35,6 +35,8 @@ class Snapshot:
     scale: float = 10.0  # s (angular heads but sphereface)
     margin: float = 0.0  # m as configured
     effective_margin: float = 0.0  # m as applied at this step (warm-up, SphereFace's annealing)
+    unknown_features: np.ndarray | None = None  # (U, D) probe images of classes never trained on (open set)
+    unknown_labels: np.ndarray | None = None  # (U,) their original class ids (cl_viz.core.openset_data)
 
     @property
     def steps_behind(self) -> int:
@@ -44,8 +46,9 @@ class Snapshot:
     @property
     def is_finite(self) -> bool:
         losses = [self.loss_softmax, self.loss_center, self.loss_total] if self.losses_known else []
+        unknown = () if self.unknown_features is None else self.unknown_features
         return bool(np.isfinite(losses).all() and np.isfinite(self.features).all()
-                    and np.isfinite(self.centers).all())
+                    and np.isfinite(self.centers).all() and np.isfinite(unknown).all())
 
     def record(self) -> dict[str, float]:
         """One row of a run's history."""
