@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
 from cl_viz.core.devices import resolve_device
+from cl_viz.core.distributed import DataParallel
 from cl_viz.core.errors import Cancelled
 from cl_viz.core.losses import CenterLoss
 from cl_viz.core.margins import ANGULAR_HEADS, effective_margin, sphere_lambda
@@ -41,7 +42,8 @@ class TrainingSession:
     weights and see identical batches, so they can be stepped in lockstep for a comparison.
     """
 
-    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, *, load_data=load_dataset):
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, *, load_data=load_dataset,
+                 parallel: DataParallel | None = None):
         self.config = config.validated()
         self.device = resolve_device(config.device)
         if dataset is None:
@@ -52,6 +54,8 @@ class TrainingSession:
         self._init_probe()
         self.channels_last = self.device.type == "cpu"
         self.model = self._build_model()
+        self.parallel = parallel  # None: this one process trains on the whole of every batch
+        self.training_model = self.model if parallel is None else parallel.wrap(self.model)
         self.center_loss = CenterLoss(dataset.num_classes, config.feat_dim, config.alpha,
                                       config.center_update).to(self.device)
         self.optimizer = self._build_optimizer()
@@ -165,13 +169,15 @@ class TrainingSession:
     def train_step(self) -> None:
         """One optimizer step on the next batch; no host synchronisation."""
         indices = self.batch_indices(self.step)
+        if self.parallel is not None:
+            indices = self.parallel.part(indices)
         images = to_model_input(self.train_images[indices]).to(self.device, non_blocking=True)
         labels = self.train_labels[indices].to(self.device, non_blocking=True)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         if self.step <= self.config.warmup_steps or self.step in self.config.lr_milestones:
             self._apply_learning_rate()
-        features, logits = self.model(images)
+        features, logits = self.training_model(images)
         loss_softmax = F.cross_entropy(self._training_logits(features, logits, labels), labels)
         total, loss_center = self._total_loss(features, labels, loss_softmax)
         self.optimizer.zero_grad(set_to_none=True)
@@ -183,6 +189,7 @@ class TrainingSession:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
         self.optimizer.step()
         if self.center_optimizer is not None:
+            self.center_loss.average_center_gradient()
             self.center_optimizer.step()
         else:
             self.center_loss.update_centers(features, labels)
