@@ -75,13 +75,13 @@ class DataParallel:
         return indices[self.rank::self.world_size]
 
     def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
-        """The model as it trains here: DistributedDataParallel, which averages the gradients. Buffers are
-        not broadcast: the models have none, and the centers live outside the model (CenterLoss)."""
+        """The model as it trains here: DistributedDataParallel, which averages the gradients. Its broadcast
+        of buffers never reaches the centers: they live in CenterLoss, outside the wrapped model."""
         if self.world_size == 1:
             return model
         device = next(model.parameters()).device
         ids = [torch.cuda.current_device()] if device.type == "cuda" else None
-        return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+        return DistributedDataParallel(model, device_ids=ids)
 
 
 def from_environment() -> DataParallel | None:
