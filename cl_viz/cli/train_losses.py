@@ -47,7 +47,8 @@ def _train_into(out: Path, args: argparse.Namespace, names: list[str], entries: 
     run = GridRun(entries, dataset)
     first = run.sessions[0]
     total_steps = steps_to_train(args, first)
-    print(f"dataset: {dataset.name} ({dataset.source}; {len(dataset.train_labels):,} train, probe "
+    trained_on = first.dataset  # the known classes alone where classes are held out
+    print(f"dataset: {trained_on.name} ({trained_on.source}; {len(trained_on.train_labels):,} train, probe "
           f"{len(first.probe_labels):,}); model {config.model}, {config.feat_dim}-D; device {run.info.device}; "
           f"{total_steps} steps; out: {out}")
     for name, session in zip(names, run.sessions):
