@@ -82,7 +82,7 @@ def run_config(base: TrainConfig, spec: RunSpec, explicit: dict | None = None,
     if explicit and "lam" in explicit:
         raise ValueError("λ comes from base: only the runs with center loss take it")
     config = for_head(base, spec.head, defaults=base if defaults is None else defaults)
-    lam = (base.lam if base.lam > 0 else DEFAULTS.lam) if spec.center_loss else 0.0
+    lam = (base.lam if base.lam != 0 else DEFAULTS.lam) if spec.center_loss else 0.0
     return config.replace(lam=lam, **(explicit or {})).validated()
 
 
