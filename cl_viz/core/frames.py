@@ -68,17 +68,20 @@ class RunInfo:
     probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
     lambdas: tuple[float, ...] = ()  # the λ of each run of a grid
     run_titles: tuple[str, ...] = ()  # the title of each run of a grid
+    original_class_names: tuple[str, ...] = ()  # open set: the name of every original class id, known or not
+    unknown_images: np.ndarray | None = None  # (U, 28, 28) uint8, what each unknown probe point looks like
 
     def to_dict(self) -> dict:
-        """Everything but the probe images, as JSON-ready values."""
+        """Everything but the images, as JSON-ready values."""
         return {"config": self.config.to_dict(), "compare": self.compare, "dataset_name": self.dataset_name,
                 "dataset_source": self.dataset_source, "class_names": list(self.class_names), "device": self.device,
                 "train_size": self.train_size, "probe_size": self.probe_size, "batch_size": self.batch_size,
                 "steps_per_epoch": self.steps_per_epoch, "lambdas": list(self.lambdas),
-                "run_titles": list(self.run_titles)}
+                "run_titles": list(self.run_titles), "original_class_names": list(self.original_class_names)}
 
     @classmethod
-    def from_dict(cls, data: dict, probe_images: np.ndarray | None = None) -> RunInfo:
+    def from_dict(cls, data: dict, probe_images: np.ndarray | None = None,
+                  unknown_images: np.ndarray | None = None) -> RunInfo:
         """A recorded description; a configuration field that cannot be used takes its default (a replay
         only shows it). Raises ValueError where the description itself is not one."""
         if not isinstance(data, dict):
@@ -90,7 +93,8 @@ class RunInfo:
                    train_size=_count(data, "train_size"), probe_size=_count(data, "probe_size", optional=False),
                    batch_size=_count(data, "batch_size", optional=False),
                    steps_per_epoch=_count(data, "steps_per_epoch"), probe_images=probe_images,
-                   lambdas=_lambdas(data), run_titles=_titles(data))
+                   lambdas=_lambdas(data), run_titles=_titles(data, "run_titles"),
+                   original_class_names=_titles(data, "original_class_names"), unknown_images=unknown_images)
 
 
 def _typed(data: dict, key: str, kind: type):
@@ -107,10 +111,10 @@ def _lambdas(data: dict) -> tuple[float, ...]:
     return tuple(float(lam) for lam in values)
 
 
-def _titles(data: dict) -> tuple[str, ...]:
-    values = data.get("run_titles", [])  # recordings made before grids had titles have none
+def _titles(data: dict, key: str) -> tuple[str, ...]:
+    values = data.get(key, [])  # recordings made before grids had titles (or open sets had names) have none
     if not isinstance(values, list) or not all(isinstance(title, str) for title in values):
-        raise ValueError("its run description's run_titles are not text")
+        raise ValueError(f"its run description's {key} are not text")
     return tuple(values)
 
 

@@ -4,7 +4,8 @@ The file is a NumPy .npz archive (a zip of .npy arrays, read with allow_pickle=F
 JSON header and one stacked array per quantity. Suffix: .clviz. Version 2 keeps the description of
 the run it came from (RunInfo: configuration, dataset, device, sizes); version 3 names the columns of
 the metrics in its header. Older files still play, with what they did not record marked so (metrics
-they did not measure are NaN).
+they did not measure are NaN). An open-set run adds its unknown probe points (unknown_labels,
+unknown_images, RUN/unknown_features): members that files without them, and older readers, do without.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ RUNS = ("primary", "comparison")
 MARGINS = ("scale", "margin", "effective_margin")  # per frame; recordings without them are softmax runs
 QUANTITIES = ("scalars", "metrics", "features", "predictions", "centers", "classifier_weight", "losses_known",
               "margins", "classifier_bias")
-MEMBERS = ("header", "labels", "steps_per_second", "probe_images",
-           *(f"{run}/{quantity}" for run in RUNS for quantity in QUANTITIES))
+MEMBERS = ("header", "labels", "steps_per_second", "probe_images", "unknown_labels", "unknown_images",
+           *(f"{run}/{quantity}" for run in RUNS for quantity in (*QUANTITIES, "unknown_features")))
 MAX_UNPACKED_BYTES = 4 * 2**30
 # An archive that unpacks to more than this must not be more than BOMB_RATIO times smaller (zip bombs).
 BOMB_MIN_BYTES = 256 * 2**20
@@ -79,6 +80,10 @@ def save_recording(path: str | os.PathLike, recording: Recording) -> Path:
     arrays["labels"] = recording.frames[0].primary.labels
     if recording.run.probe_images is not None:
         arrays["probe_images"] = np.asarray(recording.run.probe_images, dtype=np.uint8)
+    if recording.frames[0].primary.unknown_labels is not None:
+        arrays["unknown_labels"] = recording.frames[0].primary.unknown_labels
+        if recording.run.unknown_images is not None:
+            arrays["unknown_images"] = np.asarray(recording.run.unknown_images, dtype=np.uint8)
     return write_atomically(path, lambda file: np.savez_compressed(file, **arrays))
 
 
@@ -171,7 +176,7 @@ def _run_info(header: dict, arrays: dict) -> RunInfo:
     """The recorded description (version 2), or what a version 1 header says, the rest marked unknown."""
     images = arrays.get("probe_images")
     if "run" in header:
-        run = RunInfo.from_dict(header["run"], images)
+        run = RunInfo.from_dict(header["run"], images, arrays.get("unknown_images"))
         if list(run.class_names) != header["class_names"] or run.probe_size != len(arrays["labels"]):
             raise ValueError("its run description disagrees with its frames")
         return run
@@ -211,6 +216,8 @@ def _stack(run: str, snapshots: list[Snapshot]) -> dict[str, np.ndarray]:
     }
     if snapshots[0].classifier_bias is not None:
         arrays[f"{run}/classifier_bias"] = np.stack([s.classifier_bias for s in snapshots]).astype(np.float32)
+    if snapshots[0].unknown_features is not None:
+        arrays[f"{run}/unknown_features"] = np.stack([s.unknown_features for s in snapshots]).astype(np.float32)
     return arrays
 
 
@@ -262,6 +269,22 @@ def _check_arrays(arrays: dict, header: dict) -> None:
         _check_run(arrays, run, frames, probe, classes, dim, len(_metric_names(header)))
     if "probe_images" in arrays:
         _checked(arrays, "probe_images", (probe, None, None), "u", itemsize=1)
+    _check_unknowns(arrays, runs, frames, dim)
+
+
+def _check_unknowns(arrays: dict, runs: list[str], frames: int, dim: int) -> None:
+    recorded = [run for run in runs if f"{run}/unknown_features" in arrays]
+    if "unknown_labels" not in arrays:
+        if recorded or "unknown_images" in arrays:
+            raise ValueError("it holds unknown probe points without their labels")
+        return
+    unknown = len(_checked(arrays, "unknown_labels", (None,), "iu"))
+    if recorded != runs:
+        raise ValueError("its runs do not all hold the unknown probe points")
+    for run in runs:
+        _checked(arrays, f"{run}/unknown_features", (frames, unknown, dim), "f")
+    if "unknown_images" in arrays:
+        _checked(arrays, "unknown_images", (unknown, None, None), "u", itemsize=1)
 
 
 def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, dim: int, metrics: int) -> None:
@@ -324,6 +347,8 @@ def _snapshots(arrays: dict, run: str, labels: np.ndarray, metric_names: tuple[s
     biases = arrays.get(f"{run}/classifier_bias")
     known = arrays[f"{run}/losses_known"]
     margins = arrays.get(f"{run}/margins")
+    unknown = arrays.get(f"{run}/unknown_features")
+    unknown_labels = None if unknown is None else frozen(arrays["unknown_labels"].astype(np.int64))
     snapshots = []
     for t in range(len(scalars)):
         values = dict(zip(SCALARS[:-1], scalars[t].tolist()))
@@ -334,7 +359,8 @@ def _snapshots(arrays: dict, run: str, labels: np.ndarray, metric_names: tuple[s
             **values, features=frozen(features[t]), labels=labels, predictions=frozen(predictions[t].astype(np.int64)),
             centers=frozen(centers[t]), classifier_weight=frozen(weights[t]),
             classifier_bias=None if biases is None else frozen(biases[t]),
-            metrics=_metrics(metric_names, metrics[t]), losses_known=bool(known[t]), head=head))
+            metrics=_metrics(metric_names, metrics[t]), losses_known=bool(known[t]), head=head,
+            unknown_features=None if unknown is None else frozen(unknown[t]), unknown_labels=unknown_labels))
     return snapshots
 
 

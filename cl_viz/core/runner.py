@@ -23,7 +23,15 @@ def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[flo
         train_size=len(dataset.train_labels), probe_size=len(session.probe_labels),
         batch_size=session.batch_size, steps_per_epoch=session.steps_per_epoch,
         probe_images=frozen(dataset.test_images[session.probe_indices].numpy()), lambdas=lambdas,
-        run_titles=run_titles)
+        run_titles=run_titles, **_unknowns(session))
+
+
+def _unknowns(session: TrainingSession) -> dict:
+    open_set = session.open_set
+    if open_set is None:
+        return {}
+    return {"original_class_names": open_set.class_names,
+            "unknown_images": frozen(open_set.unknown_images[session.unknown_indices].numpy())}
 
 
 HEAD_ONLY_FIELDS = ("scale", "margin", "margin_warmup_steps")
