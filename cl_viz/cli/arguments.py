@@ -144,6 +144,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"record a frame every N steps (default: {RECORD_EVERY}; at most {TIMELINE_FRAMES} "
                           f"frames are kept, evenly thinned)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: cl-viz-runs/<dataset>-<loss>-<time>)")
+    run.add_argument("--nproc", type=int, metavar="N",
+                     help="data parallel: N processes on this machine (torch.distributed; gloo on CPU, nccl on "
+                          "CUDA), each with 1/N of every batch; the same as torchrun --nproc-per-node N -m cl_viz "
+                          "train …")
 
 
 def add_head_arguments(group) -> None:

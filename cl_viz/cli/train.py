@@ -21,6 +21,7 @@ from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
+from cl_viz.core.distributed import from_environment
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders, write_atomically
 from cl_viz.core.margins import HEAD_INFO, MARGIN_HEADS
@@ -74,6 +75,11 @@ def _explicit(args: argparse.Namespace) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
+    parallel = from_environment()
+    if args.nproc or parallel:
+        from cl_viz.cli import train_distributed
+
+        return train_distributed.launch(args) if args.nproc else train_distributed.train_data_parallel(args, parallel)
     _check_flags(args)
     if args.losses:
         from cl_viz.cli.train_losses import train_losses

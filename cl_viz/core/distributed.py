@@ -54,6 +54,25 @@ def assert_replicas_equal(tensor: torch.Tensor, name: str) -> None:
             raise ClVizError(f"{name} differs between ranks: rank {rank} is {gap:.3g} away from rank 0")
 
 
+def gather_batch(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every rank's equal share of a batch, joined: tensors concatenated, scalars (means) averaged."""
+    if not active():
+        return batch
+    world_size = dist.get_world_size()
+    joined = {}
+    for key, tensor in batch.items():
+        tensor = tensor.detach().contiguous()
+        if tensor.dim() == 0:
+            total = tensor.clone()
+            dist.all_reduce(total, op=dist.ReduceOp.SUM)
+            joined[key] = total / world_size
+        else:
+            parts = [torch.empty_like(tensor) for _ in range(world_size)]
+            dist.all_gather(parts, tensor)
+            joined[key] = torch.cat(parts)
+    return joined
+
+
 @dataclass(frozen=True)
 class DataParallel:
     """This process's place among `world_size` data-parallel ranks."""

@@ -8,6 +8,7 @@ from threading import Event
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
+from cl_viz.core.distributed import DataParallel
 from cl_viz.core.frames import Frame, RunInfo
 from cl_viz.core.runs import for_head
 from cl_viz.core.session import TrainingSession
@@ -79,11 +80,12 @@ def softmax_twin(config: TrainConfig) -> TrainConfig:
 class LockstepRun(MultiRun):
     """The chosen configuration and, optionally, a softmax-only twin (`softmax_twin`)."""
 
-    def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None):
+    def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None,
+                 parallel: DataParallel | None = None):
         if dataset is None:
             dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
-        self.primary = TrainingSession(config, dataset)
-        self.comparison = TrainingSession(softmax_twin(config), dataset) if compare else None
+        self.primary = TrainingSession(config, dataset, parallel=parallel)
+        self.comparison = TrainingSession(softmax_twin(config), dataset, parallel=parallel) if compare else None
         super().__init__([self.primary] if self.comparison is None else [self.primary, self.comparison])
         self.info = run_info(self.primary, compare)
 

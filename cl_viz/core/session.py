@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
 from cl_viz.core.devices import resolve_device
-from cl_viz.core.distributed import DataParallel
+from cl_viz.core.distributed import DataParallel, gather_batch
 from cl_viz.core.errors import Cancelled
 from cl_viz.core.losses import CenterLoss
 from cl_viz.core.margins import ANGULAR_HEADS, effective_margin, sphere_lambda
@@ -196,6 +196,11 @@ class TrainingSession:
         self._last_batch = {"features": features.detach(), "logits": logits.detach(), "labels": labels,
                             "loss_softmax": loss_softmax.detach(), "loss_center": loss_center.detach()}
         self.step += 1
+
+    def gather_last_batch(self) -> None:
+        """Data parallel: the last batch becomes the whole global batch, on every rank (each must call this)."""
+        if self.parallel is not None and self._last_batch is not None:
+            self._last_batch = gather_batch(self._last_batch)
 
     def _training_logits(self, features, logits, labels) -> torch.Tensor:
         if not self.angular:
