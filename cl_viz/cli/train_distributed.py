@@ -101,7 +101,7 @@ def _configure(args: argparse.Namespace, world_size: int) -> tuple[dict | None, 
     """The checkpoint to resume and the run's configuration, checked for a split over `world_size` ranks."""
     _check_flags(args)
     if args.losses:
-        raise ClVizError("--losses trains its runs in one process; drop --nproc")
+        raise ClVizError("--losses trains its runs in one process: it cannot run on several ranks")
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
     if config.batch_size % world_size:

@@ -55,7 +55,8 @@ class CenterLoss(nn.Module):
 
     @torch.no_grad()
     def update_centers(self, features: torch.Tensor, labels: torch.Tensor) -> None:
-        """Eq. 4: Δc_j = Σ_i δ(y_i=j)(c_j − x_i) / (1 + n_j); c_j ← c_j − α·Δc_j. Absent classes stay."""
+        """Eq. 4: Δc_j = Σ_i δ(y_i=j)(c_j − x_i) / (1 + n_j); c_j ← c_j − α·Δc_j. Absent classes stay.
+        Under torch.distributed every rank must call it at the same step (it all-reduces)."""
         features = features.detach().to(self.centers.dtype)
         counts = torch.bincount(labels, minlength=self.centers.shape[0]).to(features.dtype).unsqueeze(1)
         sums = torch.zeros_like(self.centers).index_add_(0, labels, features)
