@@ -63,7 +63,8 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("app (no COMMAND)")
     group.add_argument("--dataset", choices=DATASETS,
                        help="dataset to preselect (default: MNIST if cached, else digits)")
-    group.add_argument("--data-dir", metavar="DIR", help="folder of IDX files to use as the dataset")
+    group.add_argument("--data-dir", metavar="DIR",
+                       help="folder of IDX files, or of images in class subfolders, to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
     group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
     group.add_argument("--loss", choices=RUN_NAMES, metavar="LOSS",
@@ -88,7 +89,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
                       help="auto: MNIST if cached, else the built-in digits (default: auto)")
-    data.add_argument("--data-dir", metavar="DIR", help="folder of IDX files (train-images-idx3-ubyte[.gz], ...)")
+    data.add_argument("--data-dir", metavar="DIR",
+                      help="folder of IDX files (train-images-idx3-ubyte[.gz], ...) or of images in class subfolders "
+                           "(DIR/CLASS/*.png|jpg, or DIR/train/CLASS/… and DIR/test/CLASS/…)")
+    data.add_argument("--image-size", type=int, default=28, metavar="S",
+                      help="a folder of images is resized to S×S (default: 28; the models take 28 so far)")
+    data.add_argument("--channels", type=int, choices=(1, 3), default=1,
+                      help="a folder of images is read as grey (1) or colour (3) (default: 1; the models take 1 "
+                           "so far)")
     data.add_argument("--probe-size", type=int, metavar="N",
                       help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
     data.add_argument("--unknown-classes", type=int, nargs="+", metavar="ID",
@@ -180,7 +188,7 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help=f"optimizer steps for every network (default: {DEFAULT_STEPS}; "
                                                   f"{OFFICIAL.steps:,} with --recipe official)")
     parser.add_argument("--dataset", choices=DATASETS, default="auto", help="dataset (default: auto)")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder of IDX files, or of images in class subfolders")
     parser.add_argument("--model", choices=MODELS, help=f"network (default: {DEFAULTS.model})")
     parser.add_argument("--alpha", type=float, help=f"center learning rate α (default: {DEFAULTS.alpha:g})")
     parser.add_argument("--lr", type=float, help=f"learning rate (default: {DEFAULTS.lr:g})")

@@ -1,4 +1,4 @@
-"""Terminal progress for headless runs: steps/s, images/s, ETA; dataset downloads."""
+"""Terminal progress for headless runs: steps/s, images/s, ETA; dataset downloads; images read from a folder."""
 
 from __future__ import annotations
 
@@ -68,6 +68,26 @@ class DownloadMeter:
         if not self.interactive and finished:
             self.stream.write(f"downloaded {self.name}\n")
         self._started = True
+        self.stream.flush()
+
+
+class ReadMeter:
+    """Images read from a folder, as cl_viz.core.image_folder reports them: redrawn in place at most 10 times a
+    second on a terminal; elsewhere one line when they are all read."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        finished = done >= total
+        if self.interactive and (finished or now - self._last_draw >= 0.1):
+            self._last_draw = now
+            self.stream.write(f"\rreading images: {done:,} of {total:,}" + ("\n" if finished else ""))
+        elif not self.interactive and finished:
+            self.stream.write(f"read {total:,} images\n")
         self.stream.flush()
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from cl_viz import __version__
 from cl_viz.cli.errors import run_reporting_errors
-from cl_viz.cli.progress import DownloadMeter, Progress, number
+from cl_viz.cli.progress import DownloadMeter, Progress, ReadMeter, number
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import load_dataset, resolve_name
@@ -112,11 +112,15 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ClVizError(f"--record-every must be ≥ 1, got {args.record_every}")
     if args.record and not args.record.endswith(SUFFIX):
         raise ClVizError(f"--record must name a {SUFFIX} file, got {args.record!r}")
+    if (args.image_size, args.channels) != (28, 1):
+        raise ClVizError("cl-viz's models take 28×28 grey images so far: --image-size 28 --channels 1 (the defaults)")
 
 
 def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkpoint: dict | None) -> int:
     dataset_name = resolve_name(config.dataset, config.data_dir)
-    dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
+    meter = ReadMeter() if dataset_name == "images" else DownloadMeter(dataset_name)
+    dataset = load_dataset(dataset_name, config.data_dir, progress=meter, image_size=args.image_size,
+                           channels=args.channels)
     run = LockstepRun(config, args.compare, dataset)
     session = run.primary
     if checkpoint:

@@ -1,4 +1,5 @@
-"""Datasets as uint8 tensors of 28x28 images: torchvision's MNIST family, sklearn's digits, IDX folders."""
+"""Datasets as uint8 tensors of 28x28 images: torchvision's MNIST family, sklearn's digits, IDX folders
+(and folders of images in class subfolders: cl_viz.core.image_folder)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ _CLASS_NAMES = {
 class Dataset:
     name: str
     source: str
-    train_images: torch.Tensor  # uint8 (N, 28, 28)
+    train_images: torch.Tensor  # uint8 (N, 28, 28); from a folder of images (N, S, S) or (N, 3, S, S)
     train_labels: torch.Tensor  # int64 (N,)
     test_images: torch.Tensor  # uint8 (M, 28, 28)
     test_labels: torch.Tensor  # int64 (M,)
@@ -58,9 +59,18 @@ class Dataset:
 
 
 def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True,
-                 progress: Progress | None = None) -> Dataset:
-    """`progress(bytes done, bytes in all)` follows a download, where one is needed."""
+                 progress: Progress | None = None, image_size: int = IMAGE_SIZE, channels: int = 1) -> Dataset:
+    """`progress(bytes done, bytes in all)` follows a download, where one is needed; for a folder of images
+    (cl_viz.core.image_folder, resized to `image_size` with `channels`) it is (images read, images in all)."""
     name = resolve_name(name, data_dir)
+    if name == "images":
+        if data_dir is None:
+            raise ClVizError("A folder of images needs --data-dir FOLDER.")
+        from cl_viz.core.image_folder import load_image_folder  # torchvision and PIL: image folders only
+
+        return load_image_folder(data_dir, image_size, channels, progress=progress)
+    if (image_size, channels) != (IMAGE_SIZE, 1):
+        raise ClVizError("--image-size and --channels apply to a folder of images in class subfolders.")
     if data_dir is not None:
         if name == "digits":
             raise ClVizError("The digits dataset ships with scikit-learn and takes no data folder.")

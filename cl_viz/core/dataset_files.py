@@ -14,6 +14,8 @@ IDX_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
 # name -> (title for messages, folder under the cache: torchvision's class name, so its layout is shared)
 DOWNLOADABLE = {
     "mnist": ("MNIST", "MNIST"),
@@ -55,12 +57,20 @@ def needs_download(name: str, data_dir: str | None = None) -> bool:
 
 
 def resolve_name(name: str, data_dir: str | None = None) -> str:
-    """Turn "auto" into a concrete name: "idx" for a data folder, else MNIST when cached, else digits."""
+    """Turn "auto" into a concrete name: "idx" or "images" for a data folder, else MNIST when cached, else digits."""
     if name != "auto":
         return name
     if data_dir is not None:
-        return "idx"
+        return "images" if is_image_folder(Path(data_dir).expanduser()) else "idx"
     return "mnist" if is_available("mnist") else "digits"
+
+
+def is_image_folder(folder: Path) -> bool:
+    """A folder without IDX files that holds subfolders or images: torchvision's ImageFolder layout, or meant as it."""
+    if not folder.is_dir() or len(missing_idx_files(folder)) < len(IDX_FILES):
+        return False
+    return any((entry.is_dir() and entry.name != "raw") or entry.suffix.lower() in IMAGE_SUFFIXES
+               for entry in folder.iterdir() if not entry.name.startswith("."))
 
 
 def find_idx_file(folder: Path, stem: str) -> Path | None:
