@@ -10,7 +10,7 @@ from cl_viz.core.data import Dataset, load_dataset, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.distributed import DataParallel
 from cl_viz.core.frames import Frame, RunInfo
-from cl_viz.core.runs import for_head
+from cl_viz.core.runs import softmax_twin
 from cl_viz.core.session import TrainingSession
 from cl_viz.core.snapshot import frozen
 
@@ -67,14 +67,6 @@ class MultiRun:
         for session, state in zip(self.sessions, self._good_states):
             session.load_state_dict(state)  # keeps the session's current λ, α and learning rate
         return True
-
-
-def softmax_twin(config: TrainConfig) -> TrainConfig:
-    """The comparison run: softmax only. Beside a softmax head only λ differs; beside an angular head the
-    twin has the softmax head with the default optimizer and learning rate."""
-    if config.head == "softmax":
-        return config.replace(lam=0.0)
-    return for_head(config, "softmax").replace(lam=0.0).validated()
 
 
 class LockstepRun(MultiRun):

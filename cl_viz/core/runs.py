@@ -86,6 +86,23 @@ def run_config(base: TrainConfig, spec: RunSpec, explicit: dict | None = None,
     return config.replace(lam=lam, **(explicit or {})).validated()
 
 
+def softmax_twin(config: TrainConfig) -> TrainConfig:
+    """The comparison run: softmax only. Beside a softmax head only λ differs; beside an angular head the
+    twin has the softmax head with the default optimizer and learning rate."""
+    if config.head == "softmax":
+        return config.replace(lam=0.0)
+    return for_head(config, "softmax").replace(lam=0.0).validated()
+
+
+def short_name(config: TrainConfig) -> str:
+    """What a run is called in a column header or a legend: "center loss", "softmax only", "ArcFace",
+    "ArcFace + L_C"."""
+    if config.head == "softmax":
+        return "center loss" if config.lam > 0 else "softmax only"
+    name = HEAD_INFO[config.head].title.split(" ")[0]
+    return f"{name} + L_C" if config.lam > 0 else name
+
+
 @dataclass(frozen=True)
 class GridEntry:
     """One plot of a grid of runs: what its title says and what it trains."""

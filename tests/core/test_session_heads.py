@@ -154,3 +154,13 @@ def test_a_loss_list_from_a_remembered_angular_setup_starts_softmax_from_the_def
     softmax, arcface = loss_entries(remembered, parse_runs("softmax arcface"), {"lr": 0.01}, defaults=DEFAULTS)
     assert (softmax.config.optimizer, softmax.config.lr, softmax.config.head) == ("sgd", 0.01, "softmax")
     assert (arcface.config.optimizer, arcface.config.lr, arcface.title) == ("adam", 0.01, "ArcFace")
+
+
+def test_each_run_has_a_short_name_for_headers_and_legends(small_config):
+    from cl_viz.core.runs import short_name, softmax_twin
+
+    assert short_name(small_config) == "center loss"
+    assert short_name(small_config.replace(lam=0.0)) == "softmax only"
+    arcface = for_head(small_config, "arcface").replace(lam=0.0)
+    assert short_name(arcface) == "ArcFace" and short_name(arcface.replace(lam=0.1)) == "ArcFace + L_C"
+    assert short_name(softmax_twin(arcface)) == "softmax only"

@@ -227,3 +227,8 @@ def test_angular_rows_show_degrees_and_a_dash_where_not_measured(panel):
              for key in ("angular_ratio", "angular_fisher", "min_angular_gap")}
     assert shown == {"angular_ratio": ("0.083", "–"), "angular_fisher": ("0.0123", "–"),
                      "min_angular_gap": ("31.0°", "–")}
+
+
+def test_the_columns_are_named_after_the_runs(panel):
+    panel.set_run_names({"primary": "ArcFace"})
+    assert "ArcFace" in panel.headers["primary"].text() and "softmax only" in panel.headers["comparison"].text()

@@ -31,7 +31,7 @@ from cl_viz.core.downloads import download_size
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.frames import NOT_RECORDED, Frame, RunInfo
 from cl_viz.core.recording import SUFFIX, Recording, load_recording, save_recording
-from cl_viz.core.runs import LOSS_FAMILY
+from cl_viz.core.runs import LOSS_FAMILY, short_name, softmax_twin
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.banner import Banner
 from cl_viz.qt.common.first_paint import AfterFirstPaint
@@ -367,6 +367,8 @@ class MainWindow(QMainWindow):
         self.comparison_plot.setVisible(info.compare)
         self._link_axes(self.controls.link_axes.isChecked())
         self.metrics.clear(info.compare)
+        self.metrics.set_run_names({"primary": short_name(info.config),
+                                    "comparison": short_name(softmax_twin(info.config))})
         self.controls.head_controls.set_num_classes(len(info.class_names))
         self.status["device"].setText(f"device: {info.device}")
         train = f"{info.train_size:,} train, " if info.train_size is not None else ""

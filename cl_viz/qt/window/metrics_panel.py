@@ -112,6 +112,7 @@ class MetricsPanel:
         return {key: self.plots[graph_of[key]].plot(pen=pg.mkPen(color, width=2, style=_style(key))) for key in keys}
 
     def _build_table(self, grid: QGridLayout) -> dict[tuple[str, str], QLabel]:
+        self.run_names = dict(RUN_NAMES)
         self.headers = {run: QLabel(f"<b style='color:{pg.mkColor(RUN_COLORS[run]).name()}'>{RUN_NAMES[run]}</b>")
                         for run in RUN_COLORS}
         grid.addWidget(self.headers["primary"], 0, 1, Qt.AlignmentFlag.AlignRight)
@@ -126,6 +127,12 @@ class MetricsPanel:
                 values[(run, key)].setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(values[(run, key)], row, column)
         return values
+
+    def set_run_names(self, names: dict[str, str]) -> None:
+        """Column headers and legend names of the runs ("primary", "comparison"), e.g. "ArcFace"."""
+        self.run_names = RUN_NAMES | names
+        for run, header in self.headers.items():
+            header.setText(f"<b style='color:{pg.mkColor(RUN_COLORS[run]).name()}'>{self.run_names[run]}</b>")
 
     def clear(self, compare: bool) -> None:
         self._curves_drawn_at = -1.0
@@ -179,7 +186,7 @@ class MetricsPanel:
                 curve.setData(steps[ok], values[ok])
                 if curve.isVisible() and ok.any():
                     drawn.add((run, key))
-        self.legends[graph].show_entries(legend_entries(graph, drawn))
+        self.legends[graph].show_entries(legend_entries(graph, drawn, self.run_names))
         # the new range now: pyqtgraph would apply it inside the next paint and then paint again
         apply_auto_range_now(self.plots[graph].getViewBox())
 
@@ -189,12 +196,12 @@ class MetricsPanel:
             self.values[(run, key)].setText(show(value) if np.isfinite(value) else NO_VALUE)
 
 
-def legend_entries(graph: str, drawn: set[tuple[str, str]]) -> list[Entry]:
+def legend_entries(graph: str, drawn: set[tuple[str, str]], names: dict[str, str] = RUN_NAMES) -> list[Entry]:
     """What the legend of `graph` lists, given the (run, key) curves that have something drawn."""
     keys = GRAPHS[graph]
     runs = [run for run in RUN_COLORS if any((run, key) in drawn for key in keys)]
     if len(keys) == 1:
-        return [Entry(RUN_NAMES[run], RUN_COLORS[run]) for run in runs] if len(runs) > 1 else []
+        return [Entry(names[run], RUN_COLORS[run]) for run in runs] if len(runs) > 1 else []
     color = RUN_COLORS[runs[0]] if len(runs) == 1 else NEUTRAL
     return [Entry(QUANTITY_NAMES[key], color, key in DASHED) for key in keys
             if any((run, key) in drawn for run in runs)]
