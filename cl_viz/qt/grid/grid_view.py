@@ -18,6 +18,7 @@ from cl_viz.core.frames import GridFrame
 from cl_viz.core.lambdas import GRID_SCALES
 from cl_viz.core.margins import ANGULAR_HEADS, MARGIN_HEADS
 from cl_viz.core.snapshot import Snapshot
+from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.geometry import union_bounds
@@ -75,6 +76,7 @@ class RunGridView(QWidget):
         self._move_ranges(snap=True)
 
     @Slot(object)
+    @guarded()
     def _turn_all(self, rotation) -> None:
         """A sphere turned by a drag turns the others with it, so that they compare."""
         for plot in self.plots:
