@@ -66,6 +66,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-dir", metavar="DIR",
                        help="folder of IDX files, or of images in class subfolders, to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
+    add_open_set_arguments(group, "drawn hollow; View > Open set shows AUROC, OSCR, verification")
     group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
     group.add_argument("--loss", choices=RUN_NAMES, metavar="LOSS",
                        help=f"start with this loss and the settings its head trains with (optimizer, learning "
@@ -99,11 +100,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                            "so far)")
     data.add_argument("--probe-size", type=int, metavar="N",
                       help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
-    data.add_argument("--unknown-classes", type=int, nargs="+", metavar="ID",
-                      help="open set: hold these classes out of training; their test images join the probe set as "
-                           "unknowns (AUROC, OSCR and verification in metrics.json), e.g. 6 7 8 9")
-    data.add_argument("--unknown-dataset", choices=DATASET_NAMES,
-                      help="open set: this dataset's test images join the probe set as unknowns")
+    add_open_set_arguments(data, "AUROC, OSCR and verification in metrics.json")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, help=f"network (default: {defaults.model})")
     model.add_argument("--feat-dim", type=int, choices=(2, 3), help=f"feature dimension (default: {defaults.feat_dim})")
@@ -156,6 +153,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                      help="data parallel: N processes on this machine (torch.distributed; gloo on CPU, nccl on "
                           "CUDA), each with 1/N of every batch; the same as torchrun --nproc-per-node N -m cl_viz "
                           "train …")
+
+
+def add_open_set_arguments(group, figures: str) -> None:
+    group.add_argument("--unknown-classes", type=int, nargs="+", metavar="ID",
+                       help=f"open set: hold these classes out of training; their test images join the probe set as "
+                            f"unknowns ({figures}), e.g. 6 7 8 9")
+    group.add_argument("--unknown-dataset", choices=DATASET_NAMES,
+                       help="open set: this dataset's test images join the probe set as unknowns")
 
 
 def add_head_arguments(group) -> None:

@@ -10,8 +10,8 @@ import math
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.openset_metrics import FPR_TARGET, open_set_curves
 from cl_viz.core.snapshot import Snapshot
-from cl_viz.core.verification import DISTANCES, FAR_TARGETS, verify
-from cl_viz.core.verification_pairs import Pairs, verification_pairs
+from cl_viz.core.verification import verify
+from cl_viz.core.verification_pairs import DISTANCES, FAR_TARGETS, Pairs, verification_pairs
 
 
 def open_set_record(snapshot: Snapshot, pairs: Pairs | None = None) -> dict[str, float]:

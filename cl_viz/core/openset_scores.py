@@ -99,6 +99,15 @@ def operating_point(known: Scored, known_labels: np.ndarray, unknown_scores: np.
                           float(np.mean(np.asarray(unknown_scores) >= threshold)))
 
 
+def threshold_for_share(known_scores: np.ndarray, share: float) -> float:
+    """The threshold that accepts `share` (0..1] of the known probe points: the ⌈share·N⌉-th largest score."""
+    ordered = np.sort(np.asarray(known_scores, dtype=np.float64))[::-1]
+    if len(ordered) == 0:
+        raise ClVizError("a threshold needs known probe points")
+    count = min(len(ordered), max(1, int(np.ceil(share * len(ordered) - 1e-9))))
+    return float(ordered[count - 1])
+
+
 def _best(similarities: np.ndarray) -> Scored:
     return Scored(similarities.max(axis=1), similarities.argmax(axis=1))
 

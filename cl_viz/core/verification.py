@@ -16,11 +16,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.verification_pairs import Pairs
-
-DISTANCES = ("euclidean", "cosine")
-FAR_TARGETS = (1e-2, 1e-3)
-_TINY = 1e-12
+from cl_viz.core.verification_pairs import FAR_TARGETS, Pairs, pair_distances
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,17 +27,6 @@ class VerificationCurve:
     thresholds: np.ndarray  # distances: a pair at most this far apart is accepted
     eer: float
     tar_at_far: dict[float, float]  # FAR_TARGETS -> TAR
-
-
-def pair_distances(features: np.ndarray, pairs: Pairs, distance: str) -> np.ndarray:
-    features = np.asarray(features, dtype=np.float64)
-    a, b = features[pairs.first], features[pairs.second]
-    if distance == "euclidean":
-        return np.linalg.norm(a - b, axis=1)
-    if distance == "cosine":
-        norms = np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), _TINY)
-        return 1.0 - np.einsum("ij,ij->i", a, b) / norms
-    raise ClVizError(f"unknown distance {distance!r}; choose one of: {', '.join(DISTANCES)}")
 
 
 def verification_curve(distances: np.ndarray, genuine: np.ndarray, distance: str = "") -> VerificationCurve:

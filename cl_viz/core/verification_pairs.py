@@ -19,9 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cl_viz.core.errors import ClVizError
+
 GENUINE_PAIRS = 3000
 IMPOSTOR_PAIRS = 3000
 PAIR_SEED = 0
+DISTANCES = ("euclidean", "cosine")
+FAR_TARGETS = (1e-2, 1e-3)
+_TINY = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +54,17 @@ def verification_pairs(labels: np.ndarray, seed: int = PAIR_SEED, genuine: int =
                      for side in (0, 1))
     kinds = np.r_[np.ones(sum(len(a) for a, _ in same), bool), np.zeros(sum(len(a) for a, _ in other), bool)]
     return Pairs(first, second, kinds)
+
+
+def pair_distances(features: np.ndarray, pairs: Pairs, distance: str) -> np.ndarray:
+    features = np.asarray(features, dtype=np.float64)
+    a, b = features[pairs.first], features[pairs.second]
+    if distance == "euclidean":
+        return np.linalg.norm(a - b, axis=1)
+    if distance == "cosine":
+        norms = np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), _TINY)
+        return 1.0 - np.einsum("ij,ij->i", a, b) / norms
+    raise ClVizError(f"unknown distance {distance!r}; choose one of: {', '.join(DISTANCES)}")
 
 
 def _quotas(sizes: np.ndarray, total: int) -> np.ndarray:

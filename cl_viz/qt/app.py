@@ -17,7 +17,7 @@ PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
              ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"),
              ("feat_dim", "feat_dim"), ("scale", "scale"), ("margin", "margin"),
-             ("margin_warmup_steps", "margin_warmup_steps"))
+             ("margin_warmup_steps", "margin_warmup_steps"), ("unknown_dataset", "unknown_dataset"))
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:
@@ -25,6 +25,8 @@ def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namesp
     --loss first (its head's settings, λ = 0 without center loss), then the other flags.
     A remembered field that is not valid gives way to its default; a flag that is not valid is an error."""
     changes = {field: getattr(args, arg) for arg, field in OVERRIDES if getattr(args, arg, None) is not None}
+    if getattr(args, "unknown_classes", None) is not None:
+        changes["unknown_classes"] = tuple(args.unknown_classes)
     recipe = getattr(args, "recipe", None)
     if recipe is not None:
         start = RECIPES[recipe].config

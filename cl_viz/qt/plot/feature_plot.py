@@ -33,6 +33,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from cl_viz.core.projection import FeatureView, Rotation
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.pyqtgraph_private import add_beside_view, apply_view_range_now, legend_rows, set_title_height
+from cl_viz.qt.plot.acceptance import AcceptanceRegion
 from cl_viz.qt.plot.axes import PlotAxes
 from cl_viz.qt.plot.center_history import CenterHistory
 from cl_viz.qt.plot.geometry import (
@@ -44,13 +45,14 @@ from cl_viz.qt.plot.geometry import (
     shown_bounds,
 )
 from cl_viz.qt.plot.glide import Glide
-from cl_viz.qt.plot.inspector import PlotInspector
+from cl_viz.qt.plot.inspector import PlotInspector, pick_nearest
 from cl_viz.qt.plot.items import CentersItem, ClassSample, GridItem
 from cl_viz.qt.plot.lean_axis import lean_axes
 from cl_viz.qt.plot.regions import DecisionRegions
 from cl_viz.qt.plot.sphere import SphereGuideItem, TurningViewBox
 from cl_viz.qt.plot.sprites import SpriteCloudItem
 from cl_viz.qt.plot.theme import SIZES, THEMES, Theme, class_colors, qcolor
+from cl_viz.qt.plot.unknowns import UNKNOWN_RGBA, UNKNOWN_TITLE, PairLineItem, UnknownPointsItem, UnknownSample
 
 AXIS_LABEL_ROOM = "−0000.0"  # the widest tick label the left axis makes room for
 SPIN_RADIANS_PER_SECOND = 0.25  # presentation mode's turn of the sphere: once round in 25 s
@@ -67,6 +69,7 @@ class FeaturePlot(QtWidgets.QWidget):
 
     axis_mode_changed = QtCore.Signal(str)  # "follow" | "fixed"; "fixed" also after a mouse pan/zoom
     rotation_changed = QtCore.Signal(object)  # a Rotation, after a mouse drag turned the sphere
+    unknown_clicked = QtCore.Signal(int)  # the unknown probe row nearest a left click (open set)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, *, theme: str = "light",
                  trail_length: int = 40, follow_fraction: float = 0.2) -> None:
@@ -84,6 +87,9 @@ class FeaturePlot(QtWidgets.QWidget):
         self._history = CenterHistory(trail_length)
         self._spin: tuple[float, float] | None = None  # (clock, yaw) when spinning started
         self._arrows_wanted = False
+        self._shown_unknowns: np.ndarray | None = None  # (U, D) as given
+        self._shown_pair: np.ndarray | None = None  # (2, D) as given
+        self._unknown_title = UNKNOWN_TITLE
         self._build_view()
         self.axes = PlotAxes(self.view_box, self._data_bounds, self.axis_mode_changed.emit, follow_fraction)
         self._points = SpriteCloudItem()
@@ -95,6 +101,12 @@ class FeaturePlot(QtWidgets.QWidget):
             self._plot.addItem(item)
         self._guide = SphereGuideItem()
         self._plot.addItem(self._guide, ignoreBounds=True)
+        self._unknowns = UnknownPointsItem()
+        self._pair = PairLineItem()
+        for item in (self._unknowns, self._pair):
+            self._plot.addItem(item, ignoreBounds=True)
+        self._acceptance = AcceptanceRegion(self.view_box, self)
+        self._view.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self._regions = DecisionRegions(self.view_box, self)  # inspection extras: see those modules
         self._inspector = PlotInspector(self, self._view)
         self.set_theme(theme)
@@ -130,7 +142,21 @@ class FeaturePlot(QtWidgets.QWidget):
         extra = self._centers.centers
         if self._shape != "plane":
             extra = np.concatenate([extra, UNIT_CORNERS])
-        return robust_bounds(self._points.positions, extra)
+        points = self._points.positions
+        if len(self._unknowns.positions):
+            points = np.concatenate([points, self._unknowns.positions])
+        return robust_bounds(points, extra)
+
+    @QtCore.Slot(object)
+    @guarded()
+    def _on_scene_clicked(self, event) -> None:
+        positions = self._unknowns.positions
+        if event.button() != QtCore.Qt.MouseButton.LeftButton or not len(positions) or not self._unknowns.isVisible():
+            return
+        point = self.view_box.mapSceneToView(event.scenePos())
+        row = pick_nearest(positions, point.x(), point.y(), *self.view_box.viewPixelSize())
+        if row is not None:
+            self.unknown_clicked.emit(int(self._unknowns.indices[row]))
 
     @QtCore.Slot(object)
     @guarded()
@@ -204,7 +230,10 @@ class FeaturePlot(QtWidgets.QWidget):
         self._glide = None
         self._points.clear()
         self._batch.clear()
-        self._shown = self._shown_batch = None
+        self._shown = self._shown_batch = self._shown_unknowns = self._shown_pair = None
+        self._unknowns.set_points(None)
+        self._pair.set_ends(None)
+        self._acceptance.set_rule(None)
         self._history.clear()
         self._points.set_highlight(None)
         self._batch.set_highlight(None)
@@ -252,6 +281,7 @@ class FeaturePlot(QtWidgets.QWidget):
         else:  # the whole trail, seen anew
             self._centers.set_trail(self._trail(shape))
         self._centers.set_spreads(class_spreads(xy, lab, valid, ctr))
+        self._draw_open_set()
         self._set_shape(shape)
         self.axes.step(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
@@ -260,6 +290,44 @@ class FeaturePlot(QtWidgets.QWidget):
             self._apply_glide(self._glide.started)
         else:
             self._glide = None
+
+    def _draw_open_set(self) -> None:
+        """The unknown points and the inspected pair, where this view draws features now."""
+        for item, features in ((self._unknowns, self._shown_unknowns), (self._pair, self._shown_pair)):
+            xy = None
+            if features is not None and features.ndim == 2 and len(features):
+                xy = features[:, :2] if self._shape_of(features) == "plane" else self.project(features)
+            if item is self._unknowns:
+                item.set_points(xy)
+            else:
+                item.set_ends(xy)
+
+    def set_unknowns(self, features, title: str = UNKNOWN_TITLE) -> None:
+        """The open set's unknown probe points (U, D), or None; drawn with the next frame's points at once."""
+        features = None if features is None else np.asarray(features)
+        had = self._shown_unknowns is not None
+        self._shown_unknowns = features
+        if title != self._unknown_title or had != (features is not None):
+            self._unknown_title = title
+            self._build_legend(THEMES[self._theme_name])
+        self._draw_open_set()
+
+    def set_pair(self, features) -> None:
+        """The two features (2, D) of the pair being inspected, joined by a dashed line; None hides it."""
+        self._shown_pair = None if features is None else np.asarray(features, dtype=np.float64)
+        self._draw_open_set()
+
+    def set_acceptance(self, snapshot, score: str = "", threshold: float = 0.0) -> None:
+        """Shade the plane where `score` < `threshold` rejects a feature as unknown (None: no shading)."""
+        self._acceptance.set_rule(snapshot, score, threshold)
+
+    @property
+    def acceptance(self) -> AcceptanceRegion:
+        return self._acceptance
+
+    @property
+    def unknown_points(self) -> UnknownPointsItem:
+        return self._unknowns
 
     def _shape_of(self, features: np.ndarray) -> str:
         dim = features.shape[1] if features.ndim == 2 else 2
@@ -281,6 +349,7 @@ class FeaturePlot(QtWidgets.QWidget):
         self._guide.set_view(round_view, self.rotation if sphere else None)
         self._grid.setVisible(not sphere)
         self.view_box.turn = self._turn if sphere else None
+        self._acceptance.set_plane(shape == "plane")
         if shape != self._shape:
             self._shape = shape
             self.axes.snap_next()  # another kind of view: follow mode jumps to it
@@ -478,6 +547,9 @@ class FeaturePlot(QtWidgets.QWidget):
         self._centers.set_style(scale, font, theme)
         self._guide.set_style(self._colors(), theme.text)
         self._regions.set_style(self._colors(), theme)
+        self._unknowns.set_style(UNKNOWN_RGBA[self._theme_name], (SIZES.point + 2.0) * scale)
+        self._pair.set_style(theme.text)
+        self._acceptance.set_theme(self._theme_name)
         self._inspector.set_theme(self._theme_name)
         self._style_axes()
         self._build_legend(theme)
@@ -500,5 +572,8 @@ class FeaturePlot(QtWidgets.QWidget):
         self._legend.setLabelTextSize(f"{SIZES.legend_pt * self._scale:.1f}pt")
         for index, (name, rgba) in enumerate(zip(self._names, self._colors())):
             self._legend.addItem(ClassSample(index, rgba, SIZES.legend_marker * self._scale), name)
+        if self._shown_unknowns is not None:
+            sample = UnknownSample(len(self._names), UNKNOWN_RGBA[self._theme_name], SIZES.legend_marker * self._scale)
+            self._legend.addItem(sample, self._unknown_title)
         if self._highlight is not None:
             self.highlight_class(self._highlight)

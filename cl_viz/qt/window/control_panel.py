@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.openset_splits import OPEN_SET_SPLITS
 from cl_viz.core.runs import for_head
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.common.sliders import CompactSpinBox, ValueSlider
@@ -57,6 +58,9 @@ TIPS = {
     "center_update": "paper: centers move by Eq. 4 with rate α; sgd: centers are parameters trained by SGD at "
                      "rate α (the common PyTorch way).",
     "bias": "Classifier bias. Without it (the official LeNet++), class centers settle on a ring around 0.",
+    "open_set": "Classes held out of training: the network never sees them, the probe set shows them as hollow "
+                "grey points, and View > Open set measures how well a threshold rejects them (AUROC, OSCR) and "
+                "verifies pairs of them (the paper's LFW setting).",
     "device": "Where to train: auto picks a CUDA GPU, then Apple's MPS, then the CPU.",
     "seed": "Random seed for the initial weights and the batch order.",
     "warmup_steps": "Not in the paper. The learning rate ramps up linearly over the first N steps (0: off).",
@@ -171,12 +175,15 @@ class ControlPanel(QWidget):
         self.init = _combo((name, INIT_LABELS[name]) for name in INITS)
         self.seed = QSpinBox()
         self.seed.setRange(*CONTROL_RANGES["seed"])
+        self.open_set = _combo(open_set_choices())
+        self.open_set.setToolTip(TIPS["open_set"])
         form.addRow("Head", self.head)
         form.addRow("Compare", self.compare)
         for label, widget in (("Dataset", self.dataset), ("Model", self.model), ("Features", self.feat_dim),
                               ("Batch size", self.batch_size),
                               ("Optimizer", self.optimizer), ("Centers", self.center_update),
-                              ("Classifier", self.bias), ("Initial weights", self.init), ("Device", self.device),
+                              ("Classifier", self.bias), ("Initial weights", self.init),
+                              ("Open set", self.open_set), ("Device", self.device),
                               ("Seed", self.seed)):
             form.addRow(label, widget)
         self.pending = QLabel("Setup changed: reset to apply.")
@@ -188,7 +195,7 @@ class ControlPanel(QWidget):
         self.apply.setVisible(False)
         self.compare.toggled.connect(self._on_setup_edit)
         for combo in (self.dataset, self.model, self.feat_dim, self.optimizer, self.center_update, self.bias,
-                      self.init, self.device):
+                      self.init, self.device, self.open_set):
             combo.currentIndexChanged.connect(self._on_setup_edit)
         for spin in (self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_setup_edit)
@@ -217,7 +224,8 @@ class ControlPanel(QWidget):
     def config(self, base: TrainConfig | None = None) -> TrainConfig:
         """The configuration the controls describe (fields without a control come from `base`)."""
         base = base or TrainConfig()
-        return base.replace(**self.values())
+        unknown_classes, unknown_dataset = self.open_set.currentData()
+        return base.replace(**self.values(), unknown_classes=unknown_classes, unknown_dataset=unknown_dataset)
 
     def values(self) -> dict:
         """The SETUP_FIELDS as the controls show them."""
@@ -231,7 +239,7 @@ class ControlPanel(QWidget):
     def set_config(self, config: TrainConfig, compare: bool) -> None:
         widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.feat_dim,
                    self.batch_size, self.optimizer, self.center_update, self.bias, self.init, self.device, self.seed,
-                   self.warmup_steps, self.clip_norm]
+                   self.warmup_steps, self.clip_norm, self.open_set]
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -244,6 +252,7 @@ class ControlPanel(QWidget):
                                  (self.center_update, config.center_update),
                                  (self.bias, config.bias), (self.init, config.init), (self.device, config.device)):
                 _select(combo, value)
+            self._select_open_set(config)
             self.batch_size.setValue(config.batch_size)
             self.seed.setValue(config.seed)
             self.warmup_steps.setValue(config.warmup_steps)
@@ -255,6 +264,17 @@ class ControlPanel(QWidget):
         self.head_controls.set_feat_dim(config.feat_dim)
         self.lambda_warning.setVisible(config.lam > LAMBDA_WARNING)
         self._update_pending()
+
+    def _select_open_set(self, config: TrainConfig) -> None:
+        """The open-set choice of `config`; one it does not list (a flag's, a preset's) is added for it."""
+        held_out = (tuple(sorted(config.unknown_classes)), config.unknown_dataset)
+        for index in range(self.open_set.count()):
+            classes, dataset = self.open_set.itemData(index)
+            if (tuple(sorted(classes)), dataset) == held_out:
+                self.open_set.setCurrentIndex(index)
+                return
+        self.open_set.addItem(open_set_title(*held_out), held_out)
+        self.open_set.setCurrentIndex(self.open_set.count() - 1)
 
     def mark_applied(self, config: TrainConfig, compare: bool) -> None:
         """The setup the running session was built with; edits away from it show 'needs a reset'."""
@@ -338,6 +358,20 @@ class ControlPanel(QWidget):
         pending = self.needs_reset()
         self.pending.setVisible(pending)
         self.apply.setVisible(pending)
+
+
+def open_set_choices() -> list[tuple[tuple, str]]:
+    """(unknown_classes, unknown_dataset) and a title: none, then the literature's splits."""
+    return [(((), None), "None: every class is known"),
+            *(((split.unknown_classes, split.unknown_dataset), split.title[0].upper() + split.title[1:]) for split in OPEN_SET_SPLITS)]
+
+
+def open_set_title(classes: tuple[int, ...], dataset: str | None) -> str:
+    parts = [f"unknown classes {', '.join(map(str, classes))}"] if classes else []
+    if dataset:
+        parts.append(f"{dataset} unknown")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] if text else "None: every class is known"
 
 
 def _box_range(name: str) -> dict:

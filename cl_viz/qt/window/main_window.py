@@ -14,6 +14,7 @@ import shiboken6
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
     QLayout,
@@ -38,6 +39,7 @@ from cl_viz.qt.common.first_paint import AfterFirstPaint
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.grid.grid_window import GridWindow
+from cl_viz.qt.openset.openset_panel import OpenSetPanel, unknowns_title
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.glide import glide_seconds
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         # A top-level minimum size would be pushed to the platform, which offscreen Qt warns about.
         self.layout().setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._build_open_set_dock()
         self.status = {name: QLabel() for name in STATUS_FIELDS}
         for label in self.status.values():
             self.statusBar().addPermanentWidget(label)
@@ -165,6 +168,20 @@ class MainWindow(QMainWindow):
                                       "the current weights; this is how old the oldest drawn point is. A paused "
                                       "frame re-embeds them all.")
         self.statusBar().showMessage("Starting…")
+
+    def _build_open_set_dock(self) -> None:
+        """The open-set panel, docked right; shown for a run that holds classes out (View > Open set)."""
+        self.open_set = OpenSetPanel()
+        scroll = QScrollArea()
+        scroll.setWidget(self.open_set)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.open_set_dock = QDockWidget("Open set: unknowns and verification", self)
+        self.open_set_dock.setObjectName("open set")
+        self.open_set_dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.open_set_dock)
+        self.open_set_dock.hide()
+        self.open_set_pair: tuple[int, int] | None = None
 
     @property
     def plot_widgets(self) -> tuple[FeaturePlot, FeaturePlot]:
@@ -203,6 +220,10 @@ class MainWindow(QMainWindow):
         for plot in self.plot_widgets:
             plot.axis_mode_changed.connect(self.on_plot_axis_mode)
         self.normalise_features.toggled.connect(self.on_view_changed)
+        self.open_set.acceptance_changed.connect(self.on_acceptance_changed)
+        self.open_set.pair_changed.connect(self.on_pair_changed)
+        for plot in self.plot_widgets:
+            plot.unknown_clicked.connect(self.open_set.pick_unknown)
         self.plot.rotation_changed.connect(self.comparison_plot.set_rotation)  # both spheres turn together
         self.comparison_plot.rotation_changed.connect(self.plot.set_rotation)
 
@@ -374,6 +395,9 @@ class MainWindow(QMainWindow):
         train = f"{info.train_size:,} train, " if info.train_size is not None else ""
         self.status["dataset"].setText(f"dataset: {info.dataset_name} ({train}probe {info.probe_size:,})")
         self.status["model"].setText(f"model: {info.config.model}")
+        self.open_set.set_run(info, {"primary": short_name(info.config),
+                                     "comparison": short_name(softmax_twin(info.config))})
+        self.open_set_dock.setVisible(self.open_set.has_unknowns)
 
     @Slot(object)
     @guarded()
@@ -552,6 +576,11 @@ class MainWindow(QMainWindow):
     def _draw_plot(self, plot: FeaturePlot, snapshot: Snapshot, partner_bounds=None) -> None:
         paint_in_a_later_pass(plot.graphics_view)
         glide = glide_seconds(self.scheduler.frame_interval) if self.running and self.playback.live else 0.0
+        unknowns = snapshot.unknown_features
+        plot.set_unknowns(unknowns, f"unknown: {unknowns_title(self.info)}" if self.info and unknowns is not None
+                          else "unknown")
+        pair = self.open_set_pair
+        plot.set_pair(unknowns[list(pair)] if pair and unknowns is not None and max(pair) < len(unknowns) else None)
         plot.show_frame(snapshot.features, snapshot.labels, snapshot.centers, glide=glide,
                         partner_bounds=partner_bounds)
         plot.set_inspection_data(snapshot, self.info.probe_images if self.info else None)
@@ -568,6 +597,25 @@ class MainWindow(QMainWindow):
         self._update_status(frame)
         if not self.presentation_strip.isHidden():
             self.presentation_strip.show_losses(frame.primary)
+        if self.open_set_dock.isVisible():
+            self.open_set.offer(frame)
+
+    @Slot(object)
+    @guarded()
+    def on_acceptance_changed(self, rules) -> None:
+        """Shade what each run's open-set threshold rejects (None: nothing)."""
+        for plot, rule in zip(self.plot_widgets, rules):
+            plot.set_acceptance(*(rule or (None,)))
+
+    @Slot(object)
+    @guarded()
+    def on_pair_changed(self, pair) -> None:
+        self.open_set_pair = pair
+        frame = self.playback.shown()
+        if frame is not None:
+            for plot, snapshot in zip(self.plot_widgets, (frame.primary, frame.comparison)):
+                unknowns = None if snapshot is None else snapshot.unknown_features
+                plot.set_pair(unknowns[list(pair)] if pair and unknowns is not None else None)
 
     def _draw_graph(self, graph: str) -> None:
         paint_in_a_later_pass(self.metrics.views[graph])
@@ -665,6 +713,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> bool:
         self.scheduler.stop()
         download_ended = self.download_strip.shutdown()  # cancelled: no partial file takes a final name
+        self.open_set.shutdown()
         return self.worker_thread.shutdown() and download_ended
 
     @guarded()

@@ -58,6 +58,11 @@ def build_menus(window: MainWindow) -> Menus:
     _add(window, view_menu, "The &loss family (softmax, center, CosFace, ArcFace)…", window.open_loss_family,
          "Ctrl+L")
 
+    open_set = window.open_set_dock.toggleViewAction()
+    open_set.setText("&Open set: unknowns and verification")
+    open_set.setShortcut(QKeySequence("Ctrl+U"))
+    view_menu.addAction(open_set)
+
     lessons = bar.addMenu("&Lessons")
     fill_lessons(lessons, window.apply_preset)
 
