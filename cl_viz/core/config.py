@@ -18,12 +18,17 @@ OPTIMIZERS = ("sgd", "adam")
 CENTER_UPDATES = ("paper", "sgd")
 INITS = ("pytorch", "caffe")  # caffe: caffe-face's Xavier filler (uniform ±√(3/fan_in)), zero biases
 DEVICES = ("auto", "cpu", "cuda", "mps")
+CHANNELS = (1, 3)  # grey or colour input
+IMAGE_SIZES = (8, 256)  # the smallest and largest side of the square input, in pixels
+# (side, channels) of a dataset's own images, where the config leaves them to it (None); any other: 28×28 grey
+NATIVE_INPUTS = {"cifar10": (32, 3)}
+DEFAULT_INPUT = (28, 1)
 
 # Changing one of these needs a fresh session; every other field applies between steps.
 STRUCTURAL_FIELDS = (
     "dataset", "data_dir", "model", "feat_dim", "bias", "relu_features",
     "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init", "head",
-    "unknown_classes", "unknown_dataset",
+    "unknown_classes", "unknown_dataset", "image_size", "channels",
 )
 LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm", "scale", "margin",
                "margin_warmup_steps")
@@ -69,6 +74,10 @@ class TrainConfig:
     # as unknowns; the network trains on the other classes only, the probe set holds both.
     unknown_classes: tuple[int, ...] = field(default_factory=tuple)
     unknown_dataset: str | None = None
+    # The network's input, S×S with 1 or 3 channels; None: the dataset's own (input_shape). Any dataset is
+    # resized and converted to it (grey repeated into 3 channels, colour to grey by luminance).
+    image_size: int | None = None
+    channels: int | None = None
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -120,6 +129,7 @@ class TrainConfig:
         _check_choice("head", self.head, HEADS)
         _check_head(self)
         _check_unknowns(self)
+        _check_input(self)
         _check_finite("λ (lambda)", self.lam)
         if self.lam < 0:
             raise ClVizError(f"λ (lambda) must be ≥ 0, got {self.lam:g}")
@@ -160,6 +170,13 @@ class TrainConfig:
         """Names of fields that differ from `other` and need a reset."""
         return [name for name in STRUCTURAL_FIELDS if getattr(self, name) != getattr(other, name)]
 
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(S, channels) of the network's input: the fields, or the dataset's own where they are None."""
+        size, channels = NATIVE_INPUTS.get(self.dataset, DEFAULT_INPUT)
+        return (size if self.image_size is None else self.image_size,
+                channels if self.channels is None else self.channels)
+
 
 FIELD_TYPES = typing.get_type_hints(TrainConfig)
 FIELD_NAMES = frozenset(FIELD_TYPES)
@@ -167,7 +184,8 @@ FIELD_NAMES = frozenset(FIELD_TYPES)
 DEFAULTS = TrainConfig()
 # Stored configurations (checkpoints, recordings) without these fields come from runs that had none of them.
 FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch", "head": "softmax", "scale": 10.0,
-                      "margin": 0.0, "margin_warmup_steps": 0, "unknown_classes": (), "unknown_dataset": None}
+                      "margin": 0.0, "margin_warmup_steps": 0, "unknown_classes": (), "unknown_dataset": None,
+                      "image_size": None, "channels": None}
 STORED_DEFAULTS = DEFAULTS.replace(**FIELDS_ADDED_LATER)
 
 
@@ -240,6 +258,14 @@ def _check_unknowns(config: TrainConfig) -> None:
                              f"got {config.unknown_dataset!r}")
         if config.unknown_dataset == config.dataset:
             raise ClVizError(f"the unknowns must come from another dataset than {config.dataset}")
+
+
+def _check_input(config: TrainConfig) -> None:
+    low, high = IMAGE_SIZES
+    if config.image_size is not None and not low <= config.image_size <= high:
+        raise ClVizError(f"image size must be {low} to {high} pixels, got {config.image_size}")
+    if config.channels is not None and config.channels not in CHANNELS:
+        raise ClVizError(f"channels must be 1 (grey) or 3 (colour), got {config.channels}")
 
 
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:

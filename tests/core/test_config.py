@@ -88,3 +88,29 @@ def test_with_valid_takes_a_field_that_needs_another_first_in_any_order():
     assert (config.head, config.margin, config.lam, problems) == ("sphereface", 4.0, 0.2, [])
     config, problems = DEFAULTS.with_valid({"head": "sphereface", "margin": 0.5})
     assert (config.head, config.margin) == ("softmax", 0.5) and len(problems) == 1 and "SphereFace" in problems[0]
+
+
+@pytest.mark.parametrize("changes, shape", [
+    ({}, (28, 1)), ({"dataset": "kmnist"}, (28, 1)), ({"image_size": 32}, (32, 1)), ({"channels": 3}, (28, 3)),
+    ({"dataset": "mnist", "image_size": 64, "channels": 3}, (64, 3)),
+])
+def test_the_input_shape_is_the_fields_or_the_datasets_own(changes, shape):
+    assert DEFAULTS.replace(**changes).validated().input_shape == shape
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"image_size": 7}, "image size must be 8 to 256 pixels, got 7"),
+    ({"image_size": 257}, "image size must be 8 to 256 pixels, got 257"),
+    ({"channels": 2}, r"channels must be 1 \(grey\) or 3 \(colour\), got 2"),
+    ({"image_size": 32.0}, "image_size must be a whole number or None"),
+])
+def test_input_shapes_outside_what_the_models_take_are_one_clear_error(changes, message):
+    with pytest.raises(ClVizError, match=message):
+        DEFAULTS.replace(**changes).validated()
+
+
+def test_a_stored_configuration_from_before_the_input_fields_is_28_grey_and_they_are_structural():
+    stored = {name: value for name, value in DEFAULTS.to_dict().items() if name not in ("image_size", "channels")}
+    config = TrainConfig.from_dict(stored)
+    assert config.input_shape == (28, 1) and config.image_size is None
+    assert config.structural_changes(config.replace(image_size=32, channels=3)) == ["image_size", "channels"]
