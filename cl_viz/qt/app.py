@@ -17,7 +17,8 @@ PARKED_WORKERS_WAIT_MS = 10000
 OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"), ("lam", "lam"),
              ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"),
              ("feat_dim", "feat_dim"), ("scale", "scale"), ("margin", "margin"),
-             ("margin_warmup_steps", "margin_warmup_steps"), ("unknown_dataset", "unknown_dataset"))
+             ("margin_warmup_steps", "margin_warmup_steps"), ("unknown_dataset", "unknown_dataset"),
+             ("image_size", "image_size"), ("channels", "channels"))
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:

@@ -147,13 +147,13 @@ class TrainingWorker(QObject):
         self._set_running(False)
         self.state_changed.emit("loading")
         self._prepare_torch()
-        from cl_viz.core.data import load_dataset, resolve_name
+        from cl_viz.core.data import load_configured, resolve_name
 
         name = resolve_name(config.dataset, config.data_dir)
-        key = (name, config.data_dir)
+        key = (name, config.data_dir, config.input_shape)
         if key not in self._datasets:
             self.message.emit(f"Loading {name}…")
-            self._datasets = {key: load_dataset(name, config.data_dir)}  # keep one: they are large
+            self._datasets = {key: load_configured(config)}  # keep one: they are large
         self._run = self._make_run(config, variant, self._datasets[key])  # on failure the old run stays
         self._steps_at_last_frame = 0
         self.run_ready.emit(self._run.info)

@@ -58,8 +58,6 @@ class OpenSetAnalyst(QObject):
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        from cl_viz.core.openset_analysis import analyse_run  # scikit-learn, in this thread only
-
         while True:
             with self._wake:
                 while self._pending is None and not self._stopping:
@@ -67,6 +65,7 @@ class OpenSetAnalyst(QObject):
                 if self._stopping:
                     return
                 (snapshots, score, distance), self._pending = self._pending, None
+            from cl_viz.core.openset_analysis import analyse_run  # scikit-learn: in this thread, once asked
             runs, problems = [], []
             for snapshot in snapshots:
                 analysis, problem = None, ""

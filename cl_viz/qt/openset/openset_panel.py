@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from cl_viz.core.frames import Frame, RunInfo
-from cl_viz.core.openset_scores import SCORE_TITLES, available_scores, operating_point, threshold_for_share
+from cl_viz.core.openset_scores import SCORE_TITLES, SCORES, available_scores, operating_point, threshold_for_share
 from cl_viz.core.verification_pairs import DISTANCES, FAR_TARGETS, Pairs, pair_distances
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.openset.analyst import Analyses, OpenSetAnalyst
@@ -46,6 +46,7 @@ RUN_KEYS = ("primary", "comparison")
 RUN_RGB = {"primary": (0, 114, 178), "comparison": (213, 94, 0)}  # as the metrics panel's runs
 DISTANCE_TITLES = {"euclidean": "Euclidean ‖a − b‖", "cosine": "cosine 1 − cos(a, b)"}
 PAIR_IMAGE_PX = 72
+TABLE_ROWS = 1 + len(SCORES) + 5  # the runs' names, AUROC per score, then the chosen score's and verification's
 
 
 class OpenSetPanel(QWidget):
@@ -85,6 +86,8 @@ class OpenSetPanel(QWidget):
         self.share.setRange(*SHARE_RANGE)
         self.share.setValue(DEFAULT_SHARE)
         self.share_label = QLabel()
+        self.share.setToolTip("The threshold on the open-set score, as the share of known probe points it accepts. "
+                              "The plots shade grey what it rejects as unknown (in the plain 2-D view).")
         share_row = QHBoxLayout()
         share_row.addWidget(self.share, 1)
         share_row.addWidget(self.share_label)
@@ -95,6 +98,11 @@ class OpenSetPanel(QWidget):
         self.table = QGridLayout()
         self.table.setHorizontalSpacing(10)
         self.table.setVerticalSpacing(1)
+        self.cells = [[QLabel() for _column in range(1 + len(RUN_KEYS))] for _row in range(TABLE_ROWS)]
+        for row, labels in enumerate(self.cells):
+            for column, label in enumerate(labels):
+                alignment = Qt.AlignmentFlag.AlignRight if column else Qt.AlignmentFlag.AlignLeft
+                self.table.addWidget(label, row, column, alignment)
         layout.addLayout(self.table)
         self.oscr_plot = self._curve_plot("OSCR: correct classification vs false positives", "FPR (unknowns accepted)",
                                           "CCR")
@@ -128,7 +136,7 @@ class OpenSetPanel(QWidget):
         item.setXRange(np.log10(RATE_FLOOR), 0.0, padding=0.02)
         item.setYRange(0.0, 1.0, padding=0.02)
         item.showGrid(x=True, y=True, alpha=0.2)
-        plot.setMinimumHeight(150)
+        plot.setMinimumHeight(120)
         return plot
 
     def _build_pair_box(self) -> QGroupBox:
@@ -231,7 +239,7 @@ class OpenSetPanel(QWidget):
         self._draw()
 
     def _show_share(self) -> None:
-        self.share_label.setText(f"accept {self.share.value()}% of the knowns")
+        self.share_label.setText(f"accept {self.share.value()}% of the knowns (grey: rejected)")
 
     # ----- figures ------------------------------------------------------------------------
     def run_analysis(self, run: str):
@@ -294,23 +302,19 @@ class OpenSetPanel(QWidget):
         return frame.primary if run == "primary" else frame.comparison
 
     def _fill_table(self, points: dict) -> None:
-        while self.table.count():
-            widget = self.table.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
         runs = [run for run in RUN_KEYS if self.run_analysis(run) is not None] or ["primary"]
-        for column, run in enumerate(runs, start=1):
-            header = QLabel(f"<b style='color:{pg.mkColor(RUN_RGB[run]).name()}'>{self._run_names[run]}</b>")
-            self.table.addWidget(header, 0, column, Qt.AlignmentFlag.AlignRight)
         rows = table_rows(self.score.currentData(), self.distance.currentData(),
                           {run: self.run_analysis(run) for run in runs}, points,
                           available_scores(self.info.config.head) if self.info else ())
-        for row, (title, cells, bold) in enumerate(rows, start=1):
-            weight = "<b>{}</b>" if bold else "{}"
-            self.table.addWidget(QLabel(weight.format(title)), row, 0)
-            for column, run in enumerate(runs, start=1):
-                label = QLabel(weight.format(cells.get(run, "n/a")))
-                self.table.addWidget(label, row, column, Qt.AlignmentFlag.AlignRight)
+        header = [""] + [f"<b style='color:{pg.mkColor(RUN_RGB[run]).name()}'>{self._run_names[run]}</b>"
+                         for run in runs]
+        texts = [header] + [[_bold(title, bold)] + [_bold(cells.get(run, "n/a"), bold) for run in runs]
+                            for title, cells, bold in rows]
+        for row, labels in enumerate(self.cells):
+            for column, label in enumerate(labels):
+                text = texts[row][column] if row < len(texts) and column < len(texts[row]) else ""
+                label.setText(text)
+                label.setVisible(bool(text))
 
     # ----- the pair inspector -------------------------------------------------------------
     @Slot(int)
@@ -390,6 +394,10 @@ def table_rows(score: str, distance: str, analyses: dict, points: dict, scores) 
                  verification(lambda v: f"{v.tar_at_far[FAR_TARGETS[0]]:.3f} / {v.tar_at_far[FAR_TARGETS[1]]:.3f}"),
                  False))
     return rows
+
+
+def _bold(text: str, bold: bool) -> str:
+    return f"<b>{text}</b>" if bold else text
 
 
 def unknowns_title(info: RunInfo) -> str:

@@ -17,7 +17,7 @@ from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.plot.regions import RECOMPUTE_INTERVAL_MS, RegionImageItem, Throttle, region_grid
 
-REJECTED_RGBA = {"light": (90, 90, 90, 60), "dark": (0, 0, 0, 110)}
+REJECTED_RGBA = {"light": (90, 90, 90, 38), "dark": (0, 0, 0, 90)}
 ACCEPTANCE_Z = -1.5  # over the decision regions (-2), under the grid (-1)
 ACCEPTANCE_CELLS = 160
 

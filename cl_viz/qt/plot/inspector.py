@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 PICK_RADIUS_PX = 8.0
 HOVER_INTERVAL_MS = 33  # ≤ 30 hover updates a second
-DIGIT_PX = 84  # 28 × 3, nearest-neighbour: crisp pixels
+DIGIT_PX = 84  # 28 × 3, nearest-neighbour: crisp pixels (other sizes fit inside it)
 PANEL_OFFSET_PX = 14
 WRONG_COLORS = {"light": "#C62828", "dark": "#FF6B6B"}  # a wrong prediction, readable on each theme
 RING_RADIUS_PX = 7.0
@@ -87,10 +87,11 @@ def describe_point(snapshot: Snapshot, index: int) -> PointReport:
 
 
 def digit_pixmap(image: np.ndarray, side: int = DIGIT_PX) -> QtGui.QPixmap:
-    """A (H, W) uint8 image scaled to side × side without smoothing."""
-    pixels = np.ascontiguousarray(image, dtype=np.uint8)
+    """A grey (H, W) or colour (3, H, W) uint8 image scaled to side × side without smoothing."""
+    colour = image.ndim == 3
+    pixels = np.ascontiguousarray(image.transpose(1, 2, 0) if colour else image, dtype=np.uint8)
     qimage = QtGui.QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.strides[0],
-                          QtGui.QImage.Format.Format_Grayscale8)
+                          QtGui.QImage.Format.Format_RGB888 if colour else QtGui.QImage.Format.Format_Grayscale8)
     return QtGui.QPixmap.fromImage(qimage.scaled(side, side, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
                                                  QtCore.Qt.TransformationMode.FastTransformation))
 
@@ -349,7 +350,7 @@ class PlotInspector(QtCore.QObject):
 
     def _show_digit(self, index: int) -> None:
         images = self._images
-        usable = images is not None and images.ndim == 3 and len(images) == len(self._snapshot.labels)
+        usable = images is not None and images.ndim in (3, 4) and len(images) == len(self._snapshot.labels)
         key = (id(images), index) if usable else None
         if key != self._digit_key:
             self._digit_key = key

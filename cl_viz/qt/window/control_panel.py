@@ -25,7 +25,8 @@ from cl_viz.qt.common.sliders import CompactSpinBox, ValueSlider
 from cl_viz.qt.window.head_controls import LIVE_HEAD_FIELDS, SCALE_RANGE, WARMUP_RANGE, HeadControls
 
 DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
-                  "kmnist": "KMNIST", "digits": "Digits (built in, offline)"}
+                  "kmnist": "KMNIST", "digits": "Digits (built in, offline)",
+                  "cifar10": "CIFAR-10 (colour, 32×32)"}
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
 INIT_LABELS = {"pytorch": "PyTorch default", "caffe": "caffe-face Xavier"}
 FEAT_DIM_CHOICES = ((2, "2-D (the paper's plane)"), (3, "3-D (on a sphere)"))
@@ -363,7 +364,8 @@ class ControlPanel(QWidget):
 def open_set_choices() -> list[tuple[tuple, str]]:
     """(unknown_classes, unknown_dataset) and a title: none, then the literature's splits."""
     return [(((), None), "None: every class is known"),
-            *(((split.unknown_classes, split.unknown_dataset), split.title[0].upper() + split.title[1:]) for split in OPEN_SET_SPLITS)]
+            *(((split.unknown_classes, split.unknown_dataset), split.title[0].upper() + split.title[1:])
+              for split in OPEN_SET_SPLITS)]
 
 
 def open_set_title(classes: tuple[int, ...], dataset: str | None) -> str:

@@ -39,7 +39,7 @@ from cl_viz.qt.common.first_paint import AfterFirstPaint
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.export.dialog import ExportDialog
 from cl_viz.qt.grid.grid_window import GridWindow
-from cl_viz.qt.openset.openset_panel import OpenSetPanel, unknowns_title
+from cl_viz.qt.openset.openset_panel import OpenSetPanel
 from cl_viz.qt.plot.axes import AxesLink
 from cl_viz.qt.plot.feature_plot import FeaturePlot
 from cl_viz.qt.plot.glide import glide_seconds
@@ -64,6 +64,7 @@ from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
 
 STATUS_FIELDS = ("device", "dataset", "model", "margin", "step", "epoch", "speed", "images", "age")
+OPEN_SET_DOCK_WIDTH = 420
 DOWNLOAD_OFFER = "download MNIST"  # the banner topic of the offer to download MNIST
 
 
@@ -172,16 +173,20 @@ class MainWindow(QMainWindow):
     def _build_open_set_dock(self) -> None:
         """The open-set panel, docked right; shown for a run that holds classes out (View > Open set)."""
         self.open_set = OpenSetPanel()
-        scroll = QScrollArea()
-        scroll.setWidget(self.open_set)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.open_set_dock = QDockWidget("Open set: unknowns and verification", self)
         self.open_set_dock.setObjectName("open set")
-        self.open_set_dock.setWidget(scroll)
+        self.open_set_dock.setWidget(self.open_set)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.open_set_dock)
         self.open_set_dock.hide()
         self.open_set_pair: tuple[int, int] | None = None
+
+    def _make_room_for(self, dock: QDockWidget) -> None:
+        """Widen a normal window by the dock's width, as far as its screen allows, so the plots keep theirs."""
+        screen = self.screen()
+        if self.isMaximized() or self.isFullScreen() or screen is None or dock.isFloating():
+            return
+        room = screen.availableGeometry().width() - self.frameGeometry().width()
+        self.resize(self.width() + max(0, min(room, OPEN_SET_DOCK_WIDTH)), self.height())
 
     @property
     def plot_widgets(self) -> tuple[FeaturePlot, FeaturePlot]:
@@ -397,7 +402,11 @@ class MainWindow(QMainWindow):
         self.status["model"].setText(f"model: {info.config.model}")
         self.open_set.set_run(info, {"primary": short_name(info.config),
                                      "comparison": short_name(softmax_twin(info.config))})
+        if self.open_set.has_unknowns and self.open_set_dock.isHidden():
+            self._make_room_for(self.open_set_dock)
         self.open_set_dock.setVisible(self.open_set.has_unknowns)
+        if self.open_set.has_unknowns:
+            self.resizeDocks([self.open_set_dock], [OPEN_SET_DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     @Slot(object)
     @guarded()
@@ -577,8 +586,7 @@ class MainWindow(QMainWindow):
         paint_in_a_later_pass(plot.graphics_view)
         glide = glide_seconds(self.scheduler.frame_interval) if self.running and self.playback.live else 0.0
         unknowns = snapshot.unknown_features
-        plot.set_unknowns(unknowns, f"unknown: {unknowns_title(self.info)}" if self.info and unknowns is not None
-                          else "unknown")
+        plot.set_unknowns(unknowns)
         pair = self.open_set_pair
         plot.set_pair(unknowns[list(pair)] if pair and unknowns is not None and max(pair) < len(unknowns) else None)
         plot.show_frame(snapshot.features, snapshot.labels, snapshot.centers, glide=glide,
