@@ -9,7 +9,20 @@ from __future__ import annotations
 import argparse
 
 from cl_viz import __version__
-from cl_viz.core.config import CENTER_UPDATES, DATASET_NAMES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS
+from cl_viz.core.config import (
+    CENTER_UPDATES,
+    CHANNELS,
+    DATASET_NAMES,
+    DATASETS,
+    DEFAULT_INPUT,
+    DEFAULTS,
+    DEVICES,
+    IMAGE_SIZES,
+    INITS,
+    MODELS,
+    NATIVE_INPUTS,
+    OPTIMIZERS,
+)
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.margins import HEAD_INFO
 from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
@@ -66,6 +79,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-dir", metavar="DIR",
                        help="folder of IDX files, or of images in class subfolders, to use as the dataset")
     group.add_argument("--model", choices=MODELS, help="network to preselect")
+    add_input_arguments(group)
     add_open_set_arguments(group, "drawn hollow; View > Open set shows AUROC, OSCR, verification")
     group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
     group.add_argument("--loss", choices=RUN_NAMES, metavar="LOSS",
@@ -93,11 +107,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--data-dir", metavar="DIR",
                       help="folder of IDX files (train-images-idx3-ubyte[.gz], ...) or of images in class subfolders "
                            "(DIR/CLASS/*.png|jpg, or DIR/train/CLASS/… and DIR/test/CLASS/…)")
-    data.add_argument("--image-size", type=int, default=28, metavar="S",
-                      help="a folder of images is resized to S×S (default: 28; the models take 28 so far)")
-    data.add_argument("--channels", type=int, choices=(1, 3), default=1,
-                      help="a folder of images is read as grey (1) or colour (3) (default: 1; the models take 1 "
-                           "so far)")
+    add_input_arguments(data)
     data.add_argument("--probe-size", type=int, metavar="N",
                       help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
     add_open_set_arguments(data, "AUROC, OSCR and verification in metrics.json")
@@ -153,6 +163,17 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                      help="data parallel: N processes on this machine (torch.distributed; gloo on CPU, nccl on "
                           "CUDA), each with 1/N of every batch; the same as torchrun --nproc-per-node N -m cl_viz "
                           "train …")
+
+
+def add_input_arguments(group) -> None:
+    natives = ", ".join(f"{name} {size}" for name, (size, _) in NATIVE_INPUTS.items())
+    coloured = ", ".join(name for name, (_, channels) in NATIVE_INPUTS.items() if channels == 3)
+    group.add_argument("--image-size", type=int, metavar="S",
+                       help=f"the network's input is S×S pixels, {IMAGE_SIZES[0]} to {IMAGE_SIZES[1]}: every image is "
+                            f"resized to it (default: the dataset's own, {natives}, else {DEFAULT_INPUT[0]})")
+    group.add_argument("--channels", type=int, choices=CHANNELS,
+                       help=f"1: grey, 3: colour; grey images are repeated into 3 channels, colour ones turned grey "
+                            f"(default: the dataset's own, 3 for {coloured}, else {DEFAULT_INPUT[1]})")
 
 
 def add_open_set_arguments(group, figures: str) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from cl_viz.cli.errors import run_reporting_errors
-from cl_viz.cli.progress import DownloadMeter, Progress
+from cl_viz.cli.progress import Progress, loading_meter
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_file, remove_empty_folders, write_atomically
@@ -69,12 +69,11 @@ def figure_entries(args: argparse.Namespace) -> tuple[GridEntry, ...]:
 
 
 def _render_into(out: Path, entries: tuple[GridEntry, ...], steps: int, size: tuple[int, int], scale: str) -> int:
-    from cl_viz.core.data import load_dataset, resolve_name
+    from cl_viz.core.data import load_configured, resolve_name
     from cl_viz.core.grid import GridRun
 
     config = entries[0].config
-    dataset_name = resolve_name(config.dataset, config.data_dir)
-    dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
+    dataset = load_configured(config, progress=loading_meter(resolve_name(config.dataset, config.data_dir)))
     run = GridRun(entries, dataset)
     print(f"dataset: {dataset.name} ({dataset.source}); model {config.model}, {config.feat_dim}-D; device "
           f"{run.info.device}; runs: {', '.join(entry.title for entry in entries)}")

@@ -71,6 +71,11 @@ class DownloadMeter:
         self.stream.flush()
 
 
+def loading_meter(dataset_name: str, stream: TextIO | None = None) -> DownloadMeter | ReadMeter:
+    """What loading `dataset_name` reports: images read from a folder of images, else a download's bytes."""
+    return ReadMeter(stream) if dataset_name == "images" else DownloadMeter(dataset_name, stream)
+
+
 class ReadMeter:
     """Images read from a folder, as cl_viz.core.image_folder reports them: redrawn in place at most 10 times a
     second on a terminal; elsewhere one line when they are all read."""

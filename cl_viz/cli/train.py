@@ -16,10 +16,10 @@ import numpy as np
 
 from cl_viz import __version__
 from cl_viz.cli.errors import run_reporting_errors
-from cl_viz.cli.progress import DownloadMeter, Progress, ReadMeter, number
+from cl_viz.cli.progress import Progress, loading_meter, number
 from cl_viz.core.checkpoints import load_checkpoint, save_checkpoint
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
-from cl_viz.core.data import load_dataset, resolve_name
+from cl_viz.core.data import describe_input, load_configured, resolve_name
 from cl_viz.core.devices import describe_device
 from cl_viz.core.distributed import from_environment
 from cl_viz.core.errors import ClVizError
@@ -41,7 +41,7 @@ def run_train(args: argparse.Namespace) -> int:
 # flag (argparse dest) -> TrainConfig field; a flag left out keeps the recipe's value
 RECIPE_OVERRIDES = ("model", "feat_dim", "init", "alpha", "center_update", "optimizer", "lr", "warmup_steps",
                     "clip_norm", "batch_size", "seed", "device", "probe_size", "scale", "margin", "margin_warmup_steps",
-                    "unknown_classes", "unknown_dataset")
+                    "unknown_classes", "unknown_dataset", "image_size", "channels")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -112,15 +112,10 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise ClVizError(f"--record-every must be ≥ 1, got {args.record_every}")
     if args.record and not args.record.endswith(SUFFIX):
         raise ClVizError(f"--record must name a {SUFFIX} file, got {args.record!r}")
-    if (args.image_size, args.channels) != (28, 1):
-        raise ClVizError("cl-viz's models take 28×28 grey images so far: --image-size 28 --channels 1 (the defaults)")
 
 
 def _train_into(out: Path, args: argparse.Namespace, config: TrainConfig, checkpoint: dict | None) -> int:
-    dataset_name = resolve_name(config.dataset, config.data_dir)
-    meter = ReadMeter() if dataset_name == "images" else DownloadMeter(dataset_name)
-    dataset = load_dataset(dataset_name, config.data_dir, progress=meter, image_size=args.image_size,
-                           channels=args.channels)
+    dataset = load_configured(config, progress=loading_meter(resolve_name(config.dataset, config.data_dir)))
     run = LockstepRun(config, args.compare, dataset)
     session = run.primary
     if checkpoint:
@@ -217,7 +212,12 @@ class Recorder:
 
 def _resumed_config(saved: TrainConfig, args: argparse.Namespace) -> TrainConfig:
     """Structure comes from the checkpoint; the live fields (λ, α, the learning rate, warm-up, clipping)
-    and the device may be overridden."""
+    and the device may be overridden. An input shape other than the checkpoint's is refused."""
+    size, channels = saved.input_shape
+    asked = (size if args.image_size is None else args.image_size, channels if args.channels is None else args.channels)
+    if asked != (size, channels):
+        raise ClVizError(f"{args.resume} was trained on {describe_input(size, channels)} images, not "
+                         f"{describe_input(*asked)}: drop --image-size and --channels to resume it")
     changes = {name: getattr(args, name) for name in (*LIVE_FIELDS, "device")
                if getattr(args, name, None) is not None}
     return saved.replace(**changes).validated()

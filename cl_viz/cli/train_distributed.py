@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from cl_viz.cli.progress import DownloadMeter, Progress
+from cl_viz.cli.progress import Progress, loading_meter
 from cl_viz.cli.train import (
     Recorder,
     _check_flags,
@@ -35,7 +35,7 @@ from cl_viz.cli.train import (
 from cl_viz.core import distributed
 from cl_viz.core.checkpoints import load_checkpoint
 from cl_viz.core.config import TrainConfig
-from cl_viz.core.data import load_dataset, resolve_name
+from cl_viz.core.data import load_configured, resolve_name
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, prepare_file, prepare_folder, remove_empty_folders
 from cl_viz.core.runner import LockstepRun
@@ -119,10 +119,10 @@ def _train_rank(args: argparse.Namespace, config: TrainConfig, checkpoint: dict 
         created = prepare_folder(out) + (prepare_file(args.record) if args.record else [])
     try:
         if parallel.is_main:
-            dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
+            dataset = load_configured(config, progress=loading_meter(dataset_name))
         dist.barrier()
         if not parallel.is_main:
-            dataset = load_dataset(dataset_name, config.data_dir)
+            dataset = load_configured(config)
         return _fit(args, LockstepRun(config, args.compare, dataset, parallel), checkpoint, parallel, out)
     except BaseException:
         remove_empty_folders(created)

@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from cl_viz.cli.progress import DownloadMeter, Progress, number
+from cl_viz.cli.progress import Progress, loading_meter, number
 from cl_viz.cli.train import (
     StopRequest,
     checked_snapshot,
@@ -20,7 +20,7 @@ from cl_viz.cli.train import (
     steps_to_train,
     write_outputs,
 )
-from cl_viz.core.data import load_dataset, resolve_name
+from cl_viz.core.data import load_configured, resolve_name
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import prepare_folder, remove_empty_folders
 from cl_viz.core.grid import GridRun
@@ -42,8 +42,7 @@ def train_losses(args: argparse.Namespace, entries: tuple[GridEntry, ...]) -> in
 
 def _train_into(out: Path, args: argparse.Namespace, names: list[str], entries: tuple[GridEntry, ...]) -> int:
     config = entries[0].config
-    dataset_name = resolve_name(config.dataset, config.data_dir)
-    dataset = load_dataset(dataset_name, config.data_dir, progress=DownloadMeter(dataset_name))
+    dataset = load_configured(config, progress=loading_meter(resolve_name(config.dataset, config.data_dir)))
     run = GridRun(entries, dataset)
     first = run.sessions[0]
     total_steps = steps_to_train(args, first)

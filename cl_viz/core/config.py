@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.margins import HEADS
 
-DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "digits")  # datasets by name; a data folder is "idx" or "images"
+DATASET_NAMES = ("mnist", "fashion-mnist", "kmnist", "digits", "cifar10")  # by name; a data folder: "idx" or "images"
 DATASETS = ("auto", *DATASET_NAMES)
 MODELS = ("lenet++", "seed", "tiny")
 OPTIMIZERS = ("sgd", "adam")

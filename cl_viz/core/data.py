@@ -1,8 +1,10 @@
-"""Datasets as uint8 tensors of 28x28 images: torchvision's MNIST family, sklearn's digits, IDX folders
-(and folders of images in class subfolders: cl_viz.core.image_folder)."""
+"""Datasets as uint8 tensors of images: torchvision's MNIST family (28×28 grey) and CIFAR-10 (32×32 colour),
+sklearn's digits, IDX folders (and folders of images in class subfolders: cl_viz.core.image_folder); any of
+them resized and converted to the input a configuration asks for (fit_dataset)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -11,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cl_viz.core.config import DATASET_NAMES
+from cl_viz.core.config import DATASET_NAMES, DEFAULT_INPUT, TrainConfig
 from cl_viz.core.dataset_files import (  # noqa: F401 (cache_dir, is_available: re-exported)
     DEBIAN_FASHION_MNIST,
     DOWNLOADABLE,
@@ -20,6 +22,7 @@ from cl_viz.core.dataset_files import (  # noqa: F401 (cache_dir, is_available: 
     cached_folder,
     find_idx_file,
     is_available,
+    missing_files,
     missing_idx_files,
     placement_hint,
     resolve_name,
@@ -30,7 +33,9 @@ from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx
 
 MAX_CLASSES = 100
-IMAGE_SIZE = 28
+IMAGE_SIZE = 28  # the MNIST family's and the IDX folders' images
+FIT_CHUNK = 4096  # images resized at a time (float copies of a chunk only)
+LUMA = (0.299, 0.587, 0.114)  # ITU-R 601, as PIL's convert("L")
 _DIGIT_NAMES = tuple(str(digit) for digit in range(10))
 _CLASS_NAMES = {
     "mnist": _DIGIT_NAMES,
@@ -47,9 +52,9 @@ _CLASS_NAMES = {
 class Dataset:
     name: str
     source: str
-    train_images: torch.Tensor  # uint8 (N, 28, 28); from a folder of images (N, S, S) or (N, 3, S, S)
+    train_images: torch.Tensor  # uint8, grey (N, S, S) or colour (N, 3, S, S)
     train_labels: torch.Tensor  # int64 (N,)
-    test_images: torch.Tensor  # uint8 (M, 28, 28)
+    test_images: torch.Tensor  # uint8 (M, S, S) or (M, 3, S, S)
     test_labels: torch.Tensor  # int64 (M,)
     class_names: tuple[str, ...]
 
@@ -57,29 +62,97 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        """(S, channels) of its images."""
+        return image_shape(self.test_images)
+
 
 def load_dataset(name: str, data_dir: str | None = None, *, download: bool = True,
-                 progress: Progress | None = None, image_size: int = IMAGE_SIZE, channels: int = 1) -> Dataset:
-    """`progress(bytes done, bytes in all)` follows a download, where one is needed; for a folder of images
-    (cl_viz.core.image_folder, resized to `image_size` with `channels`) it is (images read, images in all)."""
+                 progress: Progress | None = None, image_size: int | None = None,
+                 channels: int | None = None) -> Dataset:
+    """The dataset resized to `image_size`² with `channels` (None: its own; a folder of images: 28 and 1).
+    `progress(bytes done, bytes in all)` follows a download, where one is needed; for a folder of images
+    (cl_viz.core.image_folder) it is (images read, images in all)."""
     name = resolve_name(name, data_dir)
     if name == "images":
         if data_dir is None:
             raise ClVizError("A folder of images needs --data-dir FOLDER.")
         from cl_viz.core.image_folder import load_image_folder  # torchvision and PIL: image folders only
 
-        return load_image_folder(data_dir, image_size, channels, progress=progress)
-    if (image_size, channels) != (IMAGE_SIZE, 1):
-        raise ClVizError("--image-size and --channels apply to a folder of images in class subfolders.")
-    if data_dir is not None:
-        if name == "digits":
-            raise ClVizError("The digits dataset ships with scikit-learn and takes no data folder.")
-        return load_idx_folder(data_dir, name)
+        default_size, default_channels = DEFAULT_INPUT
+        return load_image_folder(data_dir, default_size if image_size is None else image_size,
+                                 default_channels if channels is None else channels, progress=progress)
+    dataset = _load_named(name, data_dir, download, progress)
+    own_size, own_channels = dataset.input_shape
+    return fit_dataset(dataset, own_size if image_size is None else image_size,
+                       own_channels if channels is None else channels)
+
+
+def load_configured(config: TrainConfig, *, download: bool = True, progress: Progress | None = None) -> Dataset:
+    """The dataset of `config`, at its input shape."""
+    image_size, channels = config.input_shape
+    return load_dataset(config.dataset, config.data_dir, download=download, progress=progress,
+                        image_size=image_size, channels=channels)
+
+
+def _load_named(name: str, data_dir: str | None, download: bool, progress: Progress | None) -> Dataset:
     if name == "digits":
+        if data_dir is not None:
+            raise ClVizError("The digits dataset ships with scikit-learn and takes no data folder.")
         return _load_digits()
+    if name == "cifar10":
+        from cl_viz.core.cifar import load_cifar10  # torchvision: CIFAR-10 only
+
+        if data_dir is not None:
+            return load_cifar10(data_dir)
+        return load_cifar10(_cached_or_downloaded(name, download, progress))
+    if data_dir is not None:
+        return load_idx_folder(data_dir, name)
     if name in DOWNLOADABLE:
-        return _load_cached_or_download(name, download, progress)
+        if name == "fashion-mnist" and missing_files(name) and not missing_idx_files(DEBIAN_FASHION_MNIST):
+            return load_idx_folder(DEBIAN_FASHION_MNIST, name)
+        return load_idx_folder(_cached_or_downloaded(name, download, progress), name)
     raise ClVizError(f"Unknown dataset {name!r}: choose auto, {', '.join(DATASET_NAMES)} or a data folder.")
+
+
+def image_shape(images: torch.Tensor) -> tuple[int, int]:
+    """(S, channels) of uint8 images, grey (N, S, S) or colour (N, 3, S, S)."""
+    return (images.shape[-1], 1 if images.ndim == 3 else images.shape[1])
+
+
+def fit_dataset(dataset: Dataset, image_size: int, channels: int) -> Dataset:
+    """`dataset` with its images as `fit_images` makes them; itself when they already are."""
+    if dataset.input_shape == (image_size, channels):
+        return dataset
+    return dataclasses.replace(
+        dataset, source=f"{dataset.source}; as {describe_input(image_size, channels)}",
+        train_images=fit_images(dataset.train_images, image_size, channels),
+        test_images=fit_images(dataset.test_images, image_size, channels))
+
+
+def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
+    """uint8 images resized to `image_size`² (bilinear, antialiased when shrinking) with `channels`: grey is
+    repeated into three channels, colour becomes grey by its luminance."""
+    if image_shape(images) == (image_size, channels):
+        return images
+    shape = (image_size, image_size) if channels == 1 else (channels, image_size, image_size)
+    fitted = torch.empty((len(images), *shape), dtype=torch.uint8)
+    for start in range(0, len(images), FIT_CHUNK):
+        chunk = images[start:start + FIT_CHUNK].float()
+        chunk = chunk.unsqueeze(1) if chunk.ndim == 3 else chunk
+        if chunk.shape[-1] != image_size or chunk.shape[-2] != image_size:
+            chunk = F.interpolate(chunk, size=(image_size, image_size), mode="bilinear", align_corners=False,
+                                  antialias=True)
+        if chunk.shape[1] == 3 and channels == 1:
+            chunk = (chunk * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        chunk = chunk.round_().clamp_(0, 255).to(torch.uint8)
+        fitted[start:start + len(chunk)].copy_(chunk.squeeze(1) if channels == 1 else chunk)  # 1 channel: into 3
+    return fitted
+
+
+def describe_input(image_size: int, channels: int) -> str:
+    return f"{image_size}×{image_size} {'grey' if channels == 1 else 'colour'}"
 
 
 def load_idx_folder(folder: str | PathLike, name: str = "idx") -> Dataset:
@@ -125,8 +198,9 @@ def probe_indices(labels: torch.Tensor, size: int, seed: int = 0) -> torch.Tenso
 
 
 def to_model_input(images_uint8: torch.Tensor) -> torch.Tensor:
-    """(B, 28, 28) uint8 -> (B, 1, 28, 28) float32 scaled as in caffe-face: (x - 127.5) / 128."""
-    return images_uint8.unsqueeze(1).float().sub_(127.5).div_(128.0)
+    """(B, S, S) or (B, 3, S, S) uint8 -> (B, C, S, S) float32 scaled as in caffe-face: (x - 127.5) / 128."""
+    images = images_uint8.unsqueeze(1) if images_uint8.ndim == 3 else images_uint8
+    return images.float().sub_(127.5).div_(128.0)
 
 
 def _stratified_quotas(counts: torch.Tensor, size: int) -> list[int]:
@@ -165,16 +239,15 @@ def _class_names(name: str, num_classes: int) -> tuple[str, ...]:
     return tuple(str(label) for label in range(num_classes))
 
 
-def _load_cached_or_download(name: str, download: bool, progress: Progress | None) -> Dataset:
+def _cached_or_downloaded(name: str, download: bool, progress: Progress | None) -> Path:
+    """The folder of `name` in the cache, downloaded first where it is not there."""
     folder = cached_folder(name)
-    if not missing_idx_files(folder):
-        return load_idx_folder(folder, name)
-    if name == "fashion-mnist" and not missing_idx_files(DEBIAN_FASHION_MNIST):
-        return load_idx_folder(DEBIAN_FASHION_MNIST, name)
+    if not missing_files(name, folder):
+        return folder
     if not download:
         raise ClVizError(f"{DOWNLOADABLE[name][0]} is not cached in {folder} and downloading is off. "
-                         f"{placement_hint(folder)}")
-    return load_idx_folder(download_dataset(name, progress=progress), name)
+                         f"{placement_hint(name, folder)}")
+    return download_dataset(name, progress=progress)
 
 
 def _load_digits() -> Dataset:

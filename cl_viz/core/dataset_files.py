@@ -1,4 +1,5 @@
-"""Where the MNIST family's IDX files live on disk, and whether they are there (no torch: the GUI thread asks)."""
+"""Where the MNIST family's IDX files and CIFAR-10's batches live on disk, and whether they are there (no torch:
+the GUI thread asks)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,19 @@ IDX_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 
+# torchvision.datasets.CIFAR10's base_folder, and the python batches it reads from there
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch",
+               "batches.meta")
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
-# name -> (title for messages, folder under the cache: torchvision's class name, so its layout is shared)
+# name -> (title for messages, folder under the cache: torchvision's, so that its layout is shared)
 DOWNLOADABLE = {
     "mnist": ("MNIST", "MNIST"),
     "fashion-mnist": ("Fashion-MNIST", "FashionMNIST"),
     "kmnist": ("KMNIST", "KMNIST"),
+    "cifar10": ("CIFAR-10", CIFAR_FOLDER),
 }
 
 
@@ -46,7 +53,7 @@ def is_available(name: str) -> bool:
         return True
     if name not in DOWNLOADABLE:
         return False
-    if not missing_idx_files(cached_folder(name)):
+    if not missing_files(name):
         return True
     return name == "fashion-mnist" and not missing_idx_files(DEBIAN_FASHION_MNIST)
 
@@ -85,7 +92,23 @@ def missing_idx_files(folder: Path) -> list[str]:
     return [stem for stem in IDX_FILES if find_idx_file(folder, stem) is None]
 
 
-def placement_hint(folder: Path) -> str:
-    """Where to put the four files by hand (`folder` is the dataset's, as cached_folder gives it)."""
+def cifar_batches(folder: Path) -> Path:
+    """The folder of CIFAR-10's batches: `folder` itself, or its cifar-10-batches-py (torchvision's root)."""
+    return folder / CIFAR_FOLDER if (folder / CIFAR_FOLDER).is_dir() else folder
+
+
+def missing_files(name: str, folder: Path | None = None) -> list[str]:
+    """The files of a downloadable dataset that `folder` (default: its cache folder) lacks."""
+    folder = cached_folder(name) if folder is None else folder
+    if name == "cifar10":
+        return [file for file in CIFAR_FILES if not (cifar_batches(folder) / file).is_file()]
+    return missing_idx_files(folder)
+
+
+def placement_hint(name: str, folder: Path) -> str:
+    """Where to put the files by hand (`folder` is the dataset's, as cached_folder gives it)."""
+    if name == "cifar10":
+        return (f"Unpack torchvision's cifar-10-python.tar.gz so that {folder} holds {', '.join(CIFAR_FILES)}, "
+                f"or pass --data-dir FOLDER.")
     files = ", ".join(f"{stem}.gz" for stem in IDX_FILES)
     return f"Put the four IDX files ({files}) in {folder / 'raw'}, or pass --data-dir FOLDER."

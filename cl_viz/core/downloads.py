@@ -1,4 +1,5 @@
-"""Downloading MNIST, Fashion-MNIST and KMNIST: their four .gz files from torchvision's mirrors into the cache.
+"""Downloading MNIST, Fashion-MNIST and KMNIST (their four .gz files) and CIFAR-10 (one .tar.gz, unpacked beside
+it, as torchvision does) from torchvision's mirrors into the cache.
 
 A file grows under a hidden partial name that the loader never reads, resumes where an interrupted download
 stopped (HTTP Range; from the start where a server ignores it), must match torchvision's MD5 and only then is
@@ -12,28 +13,33 @@ import contextlib
 import hashlib
 import http.client
 import os
+import shutil
+import tarfile
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from cl_viz.core.dataset_files import cached_folder, find_idx_file, placement_hint, title
+from cl_viz.core.dataset_files import CIFAR_FOLDER, cached_folder, find_idx_file, missing_files, placement_hint, title
 from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.core.files import first_line, move_into_place, prepare_folder, remove_empty_folders, write_error
 
 CHUNK_BYTES = 64 * 1024
 TIMEOUT_S = 15  # per connection attempt and per read: a dead mirror gives way to the next in bounded time
 
-# torchvision.datasets.MNIST, FashionMNIST and KMNIST: their `mirrors` and `resources` (file name, MD5),
-# with each file's size as the mirrors serve it, the progress total until a server gives the length.
+# torchvision.datasets.MNIST, FashionMNIST and KMNIST: their `mirrors` and `resources` (file name, MD5);
+# CIFAR10: its `url` and `tgz_md5`; with each file's size as the mirrors serve it, the progress total until a
+# server gives the length.
 MIRRORS = {
     "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
     "kmnist": ("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",),
+    "cifar10": ("https://www.cs.toronto.edu/~kriz/",),
 }
 RESOURCES = {
     "mnist": (
@@ -54,7 +60,9 @@ RESOURCES = {
         ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7", 3_041_136),
         ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134", 5_120),
     ),
+    "cifar10": (("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", 170_498_071),),
 }
+ARCHIVES = {"cifar10": CIFAR_FOLDER}  # a dataset downloaded as one .tar.gz -> the folder inside it
 
 
 @dataclass(frozen=True)
@@ -93,29 +101,55 @@ def download_size(name: str) -> int:
 
 def download_dataset(name: str, progress: Progress | None = None, cancel: threading.Event | None = None,
                      transport: Transport | None = None) -> Path:
-    """Fetch whichever of `name`'s four files the cache lacks; return the folder that load_idx_folder reads.
+    """Fetch whichever of `name`'s files the cache lacks; return the folder that its loader reads.
 
     Raises Cancelled once `cancel` is set (a partial file stays, hidden, for the next try to resume) and a
     one-line ClVizError, naming where the files go, when every mirror fails.
     """
     folder = cached_folder(name)
-    raw = folder / "raw"
-    wanted = [(file, md5) for file, md5, _ in RESOURCES[name] if find_idx_file(folder, _stem(file)) is None]
-    if not wanted:
+    if not missing_files(name, folder):
         return folder
-    created = prepare_folder(raw)
+    into = folder.parent if name in ARCHIVES else folder / "raw"  # torchvision's root, or MNIST's raw/
+    wanted = [(file, md5) for file, md5, _ in RESOURCES[name] if not _in_place(name, folder, into / file)]
+    created = prepare_folder(into)
     meter = _Meter(progress, [size for file, _, size in RESOURCES[name] if file in dict(wanted)])
     fetch = _Fetch(transport or open_url, cancel or threading.Event(), meter)
     try:
         for index, (file, md5) in enumerate(wanted):
-            reasons = fetch.file(index, [mirror + file for mirror in MIRRORS[name]], raw / file, md5)
+            reasons = fetch.file(index, [mirror + file for mirror in MIRRORS[name]], into / file, md5)
             if reasons is not None:
                 raise ClVizError(f"{title(name)} could not be downloaded ({'; '.join(reasons)}). "
-                                 f"{placement_hint(folder)}")
+                                 f"{placement_hint(name, folder)}")
     except BaseException:
         remove_empty_folders(created)  # nothing fetched: no empty folders left behind
         raise
+    if name in ARCHIVES:
+        unpack(into / RESOURCES[name][0][0], ARCHIVES[name], folder)
     return folder
+
+
+def unpack(archive: Path, inner: str, folder: Path) -> None:
+    """Move the files of `archive`'s folder `inner` into `folder`, each complete before it is in place: they
+    are unpacked into a hidden folder beside it first (tarfile's "data" filter: no links out, no devices)."""
+    staging = folder.with_name(f".{folder.name}.unpacking")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [member for member in tar.getmembers() if member.name.startswith(f"{inner}/")]
+            tar.extractall(staging, members=members, filter="data")
+        prepare_folder(folder)
+        for path in sorted((staging / inner).iterdir()):
+            move_into_place(path, folder / path.name)
+    except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+        raise ClVizError(f"{archive} could not be unpacked into {folder} ({first_line(error)})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _in_place(name: str, folder: Path, path: Path) -> bool:
+    """Whether a file of `name` needs no download: an IDX file plain or .gz, an archive complete and verified
+    (partial files grow under another name)."""
+    return path.is_file() if name in ARCHIVES else find_idx_file(folder, _stem(path.name)) is not None
 
 
 def partial_path(final: Path) -> Path:

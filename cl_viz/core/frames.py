@@ -65,11 +65,11 @@ class RunInfo:
     probe_size: int
     batch_size: int
     steps_per_epoch: int | None
-    probe_images: np.ndarray | None = None  # (P, 28, 28) uint8, what each probe point looks like
+    probe_images: np.ndarray | None = None  # uint8 (P, S, S) or (P, 3, S, S), what each probe point looks like
     lambdas: tuple[float, ...] = ()  # the λ of each run of a grid
     run_titles: tuple[str, ...] = ()  # the title of each run of a grid
     original_class_names: tuple[str, ...] = ()  # open set: the name of every original class id, known or not
-    unknown_images: np.ndarray | None = None  # (U, 28, 28) uint8, what each unknown probe point looks like
+    unknown_images: np.ndarray | None = None  # uint8 (U, S, S) or (U, 3, S, S): each unknown probe point
 
     def to_dict(self) -> dict:
         """Everything but the images, as JSON-ready values."""

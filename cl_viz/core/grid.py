@@ -6,7 +6,7 @@ from __future__ import annotations
 from threading import Event
 
 from cl_viz.core.config import TrainConfig
-from cl_viz.core.data import Dataset, load_dataset, resolve_name
+from cl_viz.core.data import Dataset, load_configured
 from cl_viz.core.frames import GridFrame
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, parse_lambdas
 from cl_viz.core.runner import MultiRun, run_info
@@ -21,7 +21,7 @@ class GridRun(MultiRun):
         self.entries = tuple(entries)
         first = entries[0].config
         if dataset is None:
-            dataset = load_dataset(resolve_name(first.dataset, first.data_dir), first.data_dir)
+            dataset = load_configured(first)
         super().__init__([TrainingSession(entry.config, dataset) for entry in self.entries])
         self.info = run_info(self.sessions[0], lambdas=tuple(entry.config.lam for entry in self.entries),
                              run_titles=tuple(entry.title for entry in self.entries))

@@ -11,14 +11,14 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.datasets import ImageFolder
 
-from cl_viz.core.data import Dataset
+from cl_viz.core.config import DEFAULTS
+from cl_viz.core.data import Dataset, describe_input
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of uint8 pixels held in memory; streaming from disk is not done
 TEST_SHARE = 0.2
 TEST_FOLDERS = ("test", "val")
-CHANNELS = (1, 3)
 
 ReadProgress = Callable[[int, int], None]  # (images read, images in all)
 
@@ -30,10 +30,7 @@ def load_image_folder(folder: str | PathLike, image_size: int = 28, channels: in
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ClVizError(f"The data folder {folder} does not exist.")
-    if channels not in CHANNELS:
-        raise ClVizError(f"--channels must be 1 (grey) or 3 (colour), not {channels}.")
-    if image_size < 8:
-        raise ClVizError(f"--image-size must be at least 8 pixels, not {image_size}.")
+    DEFAULTS.replace(image_size=image_size, channels=channels).validated()  # the shapes a configuration takes
     test_folder = next((folder / name for name in TEST_FOLDERS if (folder / name).is_dir()), None)
     presplit = (folder / "train").is_dir() and test_folder is not None
     listings = [_listing(folder / "train"), _listing(test_folder)] if presplit else [_listing(folder)]
@@ -42,10 +39,10 @@ def load_image_folder(folder: str | PathLike, image_size: int = 28, channels: in
         raise ClVizError(f"{test_folder} and {folder / 'train'} must hold the same class subfolders "
                          f"({', '.join(listings[1].classes)} against {', '.join(classes)}).")
     total = sum(len(listing) for listing in listings)
-    _check_memory(folder, total, channels * image_size * image_size, memory_limit)
+    _check_memory(folder, total, image_size, channels, memory_limit)
     reader = _Reader(total, image_size, channels, progress)
     arrays = [reader.read(listing) for listing in listings]
-    shape = f"{image_size}×{image_size} {'grey' if channels == 1 else 'colour'}"
+    shape = describe_input(image_size, channels)
     if presplit:
         (train_images, train_labels), (test_images, test_labels) = arrays
         how = f"{folder / 'train'} and {test_folder}"
@@ -102,12 +99,26 @@ def _open(path: str) -> Image.Image:
         return image
 
 
-def _check_memory(folder: Path, count: int, pixels: int, limit: int) -> None:
-    needed = count * pixels
-    if needed > limit:
-        raise ClVizError(f"The {count:,} images of {folder} need {needed / 1024**3:.2f} GiB in memory as uint8 "
-                         f"({pixels:,} bytes each), over the {limit / 1024**3:.2f} GiB limit; cl-viz does not "
-                         f"stream from disk: choose a smaller --image-size or fewer images.")
+def _check_memory(folder: Path, count: int, image_size: int, channels: int, limit: int) -> None:
+    """Refuses, before any image is read, a folder whose pixels would not fit in `limit` bytes, saying what does."""
+    pixels = channels * image_size * image_size
+    if count * pixels <= limit:
+        return
+    fitting = int((limit / (count * channels)) ** 0.5)  # the largest side that fits with these channels
+    ways = [f"--image-size {fitting}"] if fitting >= 8 else []
+    if channels == 3 and int((limit / count) ** 0.5) >= image_size:
+        ways.append("--channels 1")
+    ways.append(f"at most {limit // pixels:,} images (a train/ and test/ split of them)")
+    raise ClVizError(f"The {count:,} images of {folder} need {_size(count * pixels)} in memory as "
+                     f"{describe_input(image_size, channels)} uint8 ({pixels:,} bytes each), over the "
+                     f"{_size(limit)} that cl-viz holds (it does not stream from disk); what fits: "
+                     f"{' or '.join(ways)}.")
+
+
+def _size(count: int) -> str:
+    if count >= 1024**3:
+        return f"{count / 1024**3:.2f} GiB"
+    return f"{count / 1024**2:.1f} MiB" if count >= 1024**2 else f"{count:,} bytes"
 
 
 class _Reader:

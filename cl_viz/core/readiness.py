@@ -15,6 +15,7 @@ from cl_viz.core.dataset_files import (
     DEBIAN_FASHION_MNIST,
     cache_dir,
     cached_folder,
+    missing_files,
     missing_idx_files,
     resolve_name,
 )
@@ -40,7 +41,7 @@ def dataset_facts() -> dict:
             datasets[name] = {"available": True, "folder": None, "note": "built in (scikit-learn's 1,797 digits)"}
             continue
         folder = cached_folder(name)
-        if not missing_idx_files(folder):
+        if not missing_files(name, folder):
             datasets[name] = {"available": True, "folder": str(folder), "note": "cached"}
         elif name == "fashion-mnist" and not missing_idx_files(DEBIAN_FASHION_MNIST):
             datasets[name] = {"available": True, "folder": str(DEBIAN_FASHION_MNIST),
@@ -92,11 +93,11 @@ class Headless:
 def measure_headless(config: TrainConfig, seconds: float, warmup: float) -> Headless:
     """Step a LockstepRun of `config` as fast as it goes, as the worker does but without a window:
     `warmup` seconds first, then `seconds` measured. Raises ClVizError when training diverges."""
-    from cl_viz.core.data import load_dataset
+    from cl_viz.core.data import load_configured
     from cl_viz.core.errors import ClVizError
     from cl_viz.core.runner import LockstepRun
 
-    dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir, download=False)
+    dataset = load_configured(config, download=False)
     run = LockstepRun(config, False, dataset)
     deadline = time.perf_counter() + warmup
     while time.perf_counter() < deadline:

@@ -268,7 +268,7 @@ def _check_arrays(arrays: dict, header: dict) -> None:
     for run in runs:
         _check_run(arrays, run, frames, probe, classes, dim, len(_metric_names(header)))
     if "probe_images" in arrays:
-        _checked(arrays, "probe_images", (probe, None, None), "u", itemsize=1)
+        _check_images(arrays, "probe_images", probe)
     _check_unknowns(arrays, runs, frames, dim)
 
 
@@ -284,7 +284,13 @@ def _check_unknowns(arrays: dict, runs: list[str], frames: int, dim: int) -> Non
     for run in runs:
         _checked(arrays, f"{run}/unknown_features", (frames, unknown, dim), "f")
     if "unknown_images" in arrays:
-        _checked(arrays, "unknown_images", (unknown, None, None), "u", itemsize=1)
+        _check_images(arrays, "unknown_images", unknown)
+
+
+def _check_images(arrays: dict, name: str, count: int) -> None:
+    """uint8 images, grey (count, S, S) or colour (count, 3, S, S)."""
+    shape = (count, 3, None, None) if arrays.get(name, np.empty(0)).ndim == 4 else (count, None, None)
+    _checked(arrays, name, shape, "u", itemsize=1)
 
 
 def _check_run(arrays: dict, run: str, frames: int, probe: int, classes: int, dim: int, metrics: int) -> None:

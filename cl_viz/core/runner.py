@@ -6,7 +6,7 @@ import copy
 from threading import Event
 
 from cl_viz.core.config import TrainConfig
-from cl_viz.core.data import Dataset, load_dataset, resolve_name
+from cl_viz.core.data import Dataset, load_configured
 from cl_viz.core.devices import describe_device
 from cl_viz.core.distributed import DataParallel
 from cl_viz.core.frames import Frame, RunInfo
@@ -75,7 +75,7 @@ class LockstepRun(MultiRun):
     def __init__(self, config: TrainConfig, compare: bool = False, dataset: Dataset | None = None,
                  parallel: DataParallel | None = None):
         if dataset is None:
-            dataset = load_dataset(resolve_name(config.dataset, config.data_dir), config.data_dir)
+            dataset = load_configured(config)
         self.primary = TrainingSession(config, dataset, parallel=parallel)
         self.comparison = TrainingSession(softmax_twin(config), dataset, parallel=parallel) if compare else None
         super().__init__([self.primary] if self.comparison is None else [self.primary, self.comparison])

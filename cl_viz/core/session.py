@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
-from cl_viz.core.data import Dataset, load_dataset, probe_indices, resolve_name, to_model_input
+from cl_viz.core.data import Dataset, describe_input, fit_dataset, load_dataset, probe_indices, to_model_input
 from cl_viz.core.devices import resolve_device
 from cl_viz.core.distributed import DataParallel, gather_batch
-from cl_viz.core.errors import Cancelled
+from cl_viz.core.errors import Cancelled, ClVizError
 from cl_viz.core.losses import CenterLoss
 from cl_viz.core.margins import ANGULAR_HEADS, effective_margin, sphere_lambda
 from cl_viz.core.metrics import feature_metrics
@@ -46,9 +46,13 @@ class TrainingSession:
                  parallel: DataParallel | None = None):
         self.config = config.validated()
         self.device = resolve_device(config.device)
+        self.image_size, self.channels = shape = config.input_shape
         if dataset is None:
-            dataset = load_data(resolve_name(config.dataset, config.data_dir), config.data_dir)
-        self.open_set = split_open_set(dataset, config, load_data)  # None unless classes are held out
+            dataset = load_data(config.dataset, config.data_dir, image_size=self.image_size, channels=self.channels)
+        dataset = fit_dataset(dataset, *shape)  # itself when loaded at the input shape already
+        # None unless classes are held out; another dataset's unknowns come at the same shape
+        self.open_set = split_open_set(dataset, config, lambda name, data_dir: load_data(
+            name, data_dir, image_size=self.image_size, channels=self.channels))
         self.dataset = dataset = dataset if self.open_set is None else self.open_set.known
         self.train_images, self.train_labels = self._to_device(dataset.train_images, dataset.train_labels)
         self._init_probe()
@@ -96,9 +100,12 @@ class TrainingSession:
     def _build_model(self) -> torch.nn.Module:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
-            model = build_model(self.config.model, self.config.feat_dim, self.dataset.num_classes,
-                                self.config.bias, self.config.relu_features, self.config.init,
-                                self.config.head, self.config.scale)
+            try:
+                model = build_model(self.config.model, self.config.feat_dim, self.dataset.num_classes,
+                                    self.config.bias, self.config.relu_features, self.config.init,
+                                    self.config.head, self.config.scale, self.channels, self.image_size)
+            except ValueError as error:  # images too small for the model's trunk
+                raise ClVizError(f"{error}; choose a larger image size or another model") from None
         model = model.to(self.device)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -315,6 +322,12 @@ class TrainingSession:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Raises ClVizError when `state` was trained on another input shape (image size, channels)."""
+        stored = state["config"]
+        stored = stored if isinstance(stored, TrainConfig) else TrainConfig.from_dict(stored)
+        if stored.input_shape != (self.image_size, self.channels):
+            raise ClVizError(f"the checkpoint was trained on {describe_input(*stored.input_shape)} images and this "
+                             f"run takes {describe_input(self.image_size, self.channels)} images")
         self.model.load_state_dict(state["model"])
         with torch.no_grad():
             self.center_loss.centers.copy_(state["centers"])

@@ -150,7 +150,8 @@ def test_a_folder_that_cannot_be_written_is_said_so(mirrors):
 
 def test_the_sizes_in_the_table_add_up_to_the_banners_figure():
     assert round(downloads.download_size("mnist") / 2**20) == 11
-    assert set(downloads.RESOURCES) == set(downloads.MIRRORS) == {"mnist", "fashion-mnist", "kmnist"}
+    assert set(downloads.RESOURCES) == set(downloads.MIRRORS) == {"mnist", "fashion-mnist", "kmnist", "cifar10"}
+    assert round(downloads.download_size("cifar10") / 2**20) == 163  # torchvision: "170 MB" (decimal)
 
 
 def test_the_terminal_meter_says_when_it_starts_and_ends():

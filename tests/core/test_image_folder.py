@@ -8,7 +8,7 @@ from PIL import Image
 from cl_viz.cli.main import main
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.image_folder import load_image_folder, stratified_split
+from cl_viz.core.image_folder import MEMORY_LIMIT, _check_memory, load_image_folder, stratified_split
 
 SIZES_AND_MODES = [((28, 28), "L", "png"), ((40, 31), "RGB", "jpg"), ((17, 50), "RGBA", "png"), ((64, 64), "L", "jpeg")]
 
@@ -107,20 +107,26 @@ def test_bad_folders_get_one_clear_line(tmp_path, case, message):
     assert "\n" not in str(caught.value)
 
 
-def test_too_many_pixels_are_refused_with_the_memory_they_need(tmp_path):
-    with pytest.raises(ClVizError, match=r"The 15 images of .* need 0\.00 GiB .*\(3,072 bytes each\), over the"):
-        load_image_folder(image_folder(tmp_path), image_size=32, channels=3, memory_limit=1000)
+def test_too_many_pixels_are_refused_with_the_memory_they_need_and_what_fits(tmp_path):
+    with pytest.raises(ClVizError) as caught:
+        load_image_folder(image_folder(tmp_path), image_size=32, channels=3, memory_limit=20_000)
+    assert str(caught.value) == (
+        f"The 15 images of {tmp_path} need 46,080 bytes in memory as 32×32 colour uint8 (3,072 bytes each), over "
+        f"the 20,000 bytes that cl-viz holds (it does not stream from disk); what fits: --image-size 21 or "
+        f"--channels 1 or at most 6 images (a train/ and test/ split of them).")
 
 
-@pytest.mark.parametrize("size, channels, message", [(28, 2, "--channels must be 1"), (4, 1, "at least 8")])
+def test_a_folder_of_imagenet_size_is_told_in_gibibytes_before_any_image_is_read(tmp_path):
+    with pytest.raises(ClVizError, match=r"The 1,281,167 images of .* need 14\.66 GiB in memory as 64×64 colour uint8 "
+                                         r".* over the 2\.00 GiB .* --image-size 23 or at most 174,762 images"):
+        _check_memory(tmp_path, 1_281_167, 64, 3, MEMORY_LIMIT)
+
+
+@pytest.mark.parametrize("size, channels, message", [
+    (28, 2, r"channels must be 1 \(grey\) or 3 \(colour\), got 2"), (4, 1, "image size must be 8 to 256 pixels")])
 def test_bad_shapes(tmp_path, size, channels, message):
     with pytest.raises(ClVizError, match=message):
         load_image_folder(image_folder(tmp_path), image_size=size, channels=channels)
-
-
-def test_shape_flags_need_a_folder_of_images():
-    with pytest.raises(ClVizError, match="apply to a folder of images"):
-        load_dataset("digits", image_size=32)
 
 
 def test_cl_viz_train_on_a_folder_of_images(tmp_path, capsys):
@@ -134,7 +140,19 @@ def test_cl_viz_train_on_a_folder_of_images(tmp_path, capsys):
     assert np.load(tmp_path / "run" / "features.npz")["centers"].shape == (3, 2)
 
 
-def test_cl_viz_train_refuses_shapes_the_models_do_not_take(tmp_path, capsys):
-    assert main(["train", "--data-dir", str(image_folder(tmp_path / "pets")), "--steps", "1", "--channels", "3",
-                 "--out", str(tmp_path / "run")]) != 0
-    assert "models take 28×28 grey images so far" in capsys.readouterr().err
+def test_cl_viz_train_on_colour_images_at_another_size_and_a_resume_that_asks_for_grey(tmp_path, capsys):
+    folder = image_folder(tmp_path / "pets", counts=(6, 8))
+    run = tmp_path / "run"
+    assert main(["train", "--data-dir", str(folder), "--steps", "2", "--batch-size", "4", "--channels", "3",
+                 "--image-size", "36", "--out", str(run)]) == 0
+    assert "resized to 36×36 colour" in capsys.readouterr().out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (metrics["config"]["image_size"], metrics["config"]["channels"]) == (36, 3)
+    assert main(["train", "--data-dir", str(folder), "--resume", str(run / "checkpoint.pt"), "--steps", "1",
+                 "--out", str(tmp_path / "more")]) == 0
+    capsys.readouterr()
+    assert main(["train", "--data-dir", str(folder), "--resume", str(run / "checkpoint.pt"), "--channels", "1",
+                 "--steps", "1", "--out", str(tmp_path / "grey")]) != 0
+    error = capsys.readouterr().err
+    assert "was trained on 36×36 colour images, not 36×36 grey: drop --image-size and --channels" in error
+    assert error.count("\n") == 1

@@ -11,7 +11,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from cl_viz.core.metrics import FeatureMetrics
 from cl_viz.core.snapshot import Snapshot
 from cl_viz.qt.plot.feature_plot import FeaturePlot
-from cl_viz.qt.plot.inspector import DIGIT_PX, HOVER_INTERVAL_MS, WRONG_COLORS, describe_point, pick_nearest
+from cl_viz.qt.plot.inspector import (
+    DIGIT_PX,
+    HOVER_INTERVAL_MS,
+    WRONG_COLORS,
+    describe_point,
+    digit_pixmap,
+    pick_nearest,
+)
 
 N_CLASSES = 10
 NAMES = [f"class {k}" for k in range(N_CLASSES)]
@@ -233,6 +240,27 @@ def test_no_data_or_new_classes_show_nothing(plot, qtbot):
     hover(qtbot, plot, *LONELY_XY)
     qtbot.waitUntil(lambda: inspector(plot).hover_updates >= 2, timeout=2000)
     assert inspector(plot).index is None
+
+
+def test_colour_images_show_in_colour(qapp):
+    image = np.zeros((3, 4, 4), dtype=np.uint8)
+    image[0, 0, 0], image[1, 0, 3], image[2, 3, 0] = 200, 150, 100  # red top left, green top right, blue below
+    shown = digit_pixmap(image, side=8).toImage()
+    assert (shown.width(), shown.height()) == (8, 8)
+    assert shown.pixelColor(1, 1).getRgb()[:3] == (200, 0, 0)
+    assert shown.pixelColor(7, 0).getRgb()[:3] == (0, 150, 0)
+    assert shown.pixelColor(0, 7).getRgb()[:3] == (0, 0, 100)
+
+
+def test_hover_shows_a_colour_probe_image(plot, qtbot):
+    colour = np.random.default_rng(1).integers(0, 256, (len(plot.snapshot.labels), 3, 32, 32), dtype=np.uint8)
+    plot.set_inspection_data(plot.snapshot, colour)
+    hover(qtbot, plot, *LONELY_XY)
+    qtbot.waitUntil(lambda: inspector(plot).index == LONELY, timeout=2000)
+    digit = inspector(plot).panel.digit
+    assert digit.isVisible() and digit.pixmap().width() == DIGIT_PX
+    pixel = digit.pixmap().toImage().pixelColor(1, 1)
+    assert pixel.getRgb()[:3] == tuple(colour[LONELY, :, 0, 0])
 
 
 def test_missing_images_hide_the_digit(plot, qtbot):
