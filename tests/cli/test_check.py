@@ -38,7 +38,9 @@ def test_dataset_facts_say_what_is_cached_where_and_what_auto_picks(tmp_path, mo
     facts = readiness.dataset_facts()
     assert facts["cache"] == str(tmp_path / "cache") and facts["auto"] == "mnist"
     datasets = facts["datasets"]
-    assert list(datasets) == ["mnist", "fashion-mnist", "kmnist", "digits"]
+    assert list(datasets) == ["mnist", "fashion-mnist", "kmnist", "digits", "cifar10"]
+    assert datasets["cifar10"] == {"available": False, "note": "not cached",
+                                   "folder": str(tmp_path / "cache" / "datasets" / "cifar-10-batches-py")}
     assert datasets["mnist"] == {"available": True, "folder": str(tmp_path / "cache" / "datasets" / "MNIST"),
                                  "note": "cached"}
     assert not datasets["fashion-mnist"]["available"] and not datasets["kmnist"]["available"]
