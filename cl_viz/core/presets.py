@@ -209,6 +209,8 @@ EXTRA_MEASURES = {
     "min_feature": "smallest coordinate of any probe feature",
     "center_norm_cv": "spread of the centers' distances from the origin (std / mean)",
     "loss_softmax": "L_S of the latest training batch (with the head's margin)",
+    "unknown_separation": "median distance of the unknown probe points to the nearest center over the known "
+                          "points' median distance to their own center (open set)",
 }
 MEASURES = tuple(f.name for f in dataclasses.fields(FeatureMetrics)) + tuple(EXTRA_MEASURES)
 EXPECT_FIELDS = ("metric", "relative_to", "at_most", "at_least", "steps")
@@ -252,10 +254,22 @@ def measure(metric: str, snapshot: Snapshot, start: Snapshot | None = None) -> f
         return float(snapshot.features.min())
     if metric == "loss_softmax":
         return float(snapshot.loss_softmax)
+    if metric == "unknown_separation":
+        return unknown_separation(snapshot)
     if metric == "center_norm_cv":
         norms = np.linalg.norm(snapshot.centers, axis=1)
         return float(norms.std() / norms.mean()) if norms.mean() > 0 else math.inf
     return float(getattr(snapshot.metrics, metric))
+
+
+def unknown_separation(snapshot: Snapshot) -> float:
+    if snapshot.unknown_features is None or len(snapshot.unknown_features) == 0:
+        raise ValueError("unknown_separation needs a run that holds classes out")
+    centers = np.asarray(snapshot.centers, dtype=np.float64)
+    own = np.linalg.norm(snapshot.features - centers[snapshot.labels], axis=1)
+    nearest = np.linalg.norm(snapshot.unknown_features[:, None, :] - centers[None], axis=2).min(axis=1)
+    spread = float(np.median(own))
+    return float(np.median(nearest)) / spread if spread > 0 else math.inf
 
 
 @dataclass(frozen=True)
