@@ -1,10 +1,10 @@
 """Open set on held-out classes: AUROC per score, CCR at FPR 10⁻², verification EER and TAR@FAR, per loss,
 mean ± sample standard deviation over the runs that `cl-viz train` wrote (their final records).
 
-    for seed in 0 1 2; do
-      cl-viz train --dataset digits --unknown-classes 6 7 8 9 --steps 1000 --losses softmax center \\
-          --seed $seed --out runs/open-set/seed$seed
-    done
+    for dataset in digits fashion-mnist; do for seed in 0 1 2 3 4; do
+      cl-viz train --dataset $dataset --unknown-classes 6 7 8 9 --steps 1000 \\
+          --losses softmax center cosface arcface --seed $seed --out runs/open-set/$dataset/seed$seed
+    done; done
     .venv/bin/python benchmarks/open_set.py runs/open-set
 """
 
@@ -19,6 +19,7 @@ from stability_grid import mean_text
 
 COLUMNS = (("probe_accuracy", "known acc."), ("auroc_max_softmax", "AUROC MSP"), ("auroc_max_logit", "AUROC logit"),
            ("auroc_center_distance", "AUROC center dist."), ("auroc_center_cosine", "AUROC center cos"),
+           ("auroc_weight_angle", "AUROC W_j angle"),
            ("ccr_at_fpr_0.01_center_distance", "CCR@FPR 1e-2 (center dist.)"),
            ("ccr_at_fpr_0.01_max_softmax", "CCR@FPR 1e-2 (MSP)"),
            ("eer_euclidean", "EER eucl."), ("eer_cosine", "EER cos"),
