@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -7,6 +8,7 @@ from scipy.special import log_softmax
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.margins import HEADS
 from cl_viz.core.metrics import FeatureMetrics
+from cl_viz.core.openset_analysis import analyse_run
 from cl_viz.core.openset_metrics import open_set_curves, oscr
 from cl_viz.core.openset_report import open_set_record
 from cl_viz.core.openset_scores import (
@@ -16,6 +18,7 @@ from cl_viz.core.openset_scores import (
     head_logits,
     open_set_score,
     operating_point,
+    threshold_for_share,
 )
 from cl_viz.core.runs import for_head
 from cl_viz.core.session import TrainingSession
@@ -188,3 +191,29 @@ def test_a_single_unknown_class_has_no_verification_figures(small_config, digits
     record = open_set_record(TrainingSession(small_config.replace(unknown_classes=(9,)), digits).snapshot())
     assert math.isnan(record["eer_euclidean"]) and 0 <= record["auroc_max_logit"] <= 1
 
+
+
+# ----- the live view's analysis (cl_viz.core.openset_analysis) and threshold --------------------------
+def test_the_live_analysis_on_a_synthetic_embedding_separates_far_unknowns_perfectly():
+    centers = np.array([[10.0, 0.0], [-10.0, 0.0]])
+    rng = np.random.default_rng(0)
+    known = np.r_[centers[0] + rng.normal(0, 0.5, (20, 2)), centers[1] + rng.normal(0, 0.5, (20, 2))]
+    unknown = np.r_[np.array([0.0, 30.0]) + rng.normal(0, 0.5, (10, 2)),
+                    np.array([0.0, -30.0]) + rng.normal(0, 0.5, (10, 2))]
+    snap = snapshot(known, centers, np.eye(2), unknown=unknown, labels=np.repeat([0, 1], 20))
+    snap = dataclasses.replace(snap, unknown_labels=np.repeat([6, 7], 10))
+    analysis = analyse_run(snap, "center_distance", "euclidean", verification_pairs(snap.unknown_labels))
+    assert analysis.aurocs["center_distance"] == 1.0 and analysis.curve.ccr_at_fpr == 1.0
+    assert analysis.verification.eer == 0.0  # the two unknown classes are 60 apart, each within ~2
+    assert set(analysis.aurocs) == set(available_scores("softmax"))
+    with pytest.raises(ClVizError, match="no 'weight_angle' score"):
+        analyse_run(snap, "weight_angle", "euclidean", verification_pairs(snap.unknown_labels))
+
+
+def test_the_threshold_for_a_share_accepts_that_share_of_the_knowns():
+    scores = np.arange(100, dtype=float)
+    for share in (0.5, 0.95, 1.0, 0.001):
+        threshold = threshold_for_share(scores, share)
+        assert np.mean(scores >= threshold) == max(0.01, np.ceil(share * 100) / 100)
+    with pytest.raises(ClVizError):
+        threshold_for_share(np.array([]), 0.5)
