@@ -156,3 +156,11 @@ def test_cl_viz_train_on_colour_images_at_another_size_and_a_resume_that_asks_fo
     error = capsys.readouterr().err
     assert "was trained on 36×36 colour images, not 36×36 grey: drop --image-size and --channels" in error
     assert error.count("\n") == 1
+
+
+def test_side_by_side_runs_read_a_folder_with_the_image_meter_not_the_download_one(tmp_path, capsys):
+    folder = image_folder(tmp_path / "pets", counts=(6, 8))
+    assert main(["train", "--data-dir", str(folder), "--losses", "softmax", "center", "--steps", "1",
+                 "--batch-size", "4", "--out", str(tmp_path / "runs")]) == 0
+    err = capsys.readouterr().err
+    assert "read 14 images" in err and "downloading" not in err
