@@ -21,6 +21,14 @@ def test_gui_flags_preset_the_controls():
     assert compare
 
 
+def test_the_input_shape_is_an_app_flag_and_cifar10_a_dataset_to_preselect():
+    args = build_parser().parse_args(["--dataset", "cifar10", "--image-size", "48", "--channels", "1"])
+    config, _ = initial_setup(TrainConfig(), False, args)
+    assert (config.dataset, config.image_size, config.channels, config.input_shape) == ("cifar10", 48, 1, (48, 1))
+    assert initial_setup(TrainConfig(), False, build_parser().parse_args(["--dataset", "cifar10"]))[0].input_shape \
+        == (32, 3)
+
+
 def test_flags_override_remembered_settings_only_where_given():
     saved = TrainConfig(model="seed", lam=0.1)
     config, compare = initial_setup(saved, True, build_parser().parse_args(["--lambda", "0.5"]))
