@@ -108,7 +108,8 @@ def missing_files(name: str, folder: Path | None = None) -> list[str]:
 def placement_hint(name: str, folder: Path) -> str:
     """Where to put the files by hand (`folder` is the dataset's, as cached_folder gives it)."""
     if name == "cifar10":
-        return (f"Unpack torchvision's cifar-10-python.tar.gz so that {folder} holds {', '.join(CIFAR_FILES)}, "
-                f"or pass --data-dir FOLDER.")
+        return (f"Put torchvision's cifar-10-python.tar.gz in {folder.parent} (it is unpacked there as it loads), or "
+                f"unpack it so that {folder} holds data_batch_1 … data_batch_5, test_batch and batches.meta, or pass "
+                f"--data-dir FOLDER.")
     files = ", ".join(f"{stem}.gz" for stem in IDX_FILES)
     return f"Put the four IDX files ({files}) in {folder / 'raw'}, or pass --data-dir FOLDER."

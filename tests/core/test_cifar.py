@@ -124,9 +124,21 @@ def test_offline_and_not_cached_names_the_folder(tmp_path, monkeypatch):
     folder = tmp_path / "cache" / "datasets" / CIFAR_FOLDER
     with pytest.raises(ClVizError) as caught:
         load_dataset("cifar10", download=False)
-    assert str(caught.value) == (f"CIFAR-10 is not cached in {folder} and downloading is off. Unpack torchvision's "
-                                 f"cifar-10-python.tar.gz so that {folder} holds {', '.join(CIFAR_FILES)}, or pass "
-                                 f"--data-dir FOLDER.")
+    assert str(caught.value) == (f"CIFAR-10 is not cached in {folder} and downloading is off. Put torchvision's "
+                                 f"cifar-10-python.tar.gz in {folder.parent} (it is unpacked there as it loads), or "
+                                 f"unpack it so that {folder} holds data_batch_1 … data_batch_5, test_batch and "
+                                 f"batches.meta, or pass --data-dir FOLDER.")
+
+
+def test_an_archive_put_in_the_cache_by_hand_is_unpacked_without_a_download(tmp_path, monkeypatch,
+                                                                           trust_fixture_md5s):
+    trust_fixture_md5s(write_cifar(tmp_path / "made"))
+    monkeypatch.setenv("CL_VIZ_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "datasets").mkdir(parents=True)
+    (tmp_path / "cache" / "datasets" / "cifar-10-python.tar.gz").write_bytes(tarball(tmp_path / "made"))
+    mirrors = FakeMirrors({}, name="cifar10")
+    monkeypatch.setattr("cl_viz.core.downloads.open_url", mirrors)
+    assert load_dataset("cifar10").class_names == tuple(NAMES) and mirrors.requests == []
 
 
 def tarball(root) -> bytes:
