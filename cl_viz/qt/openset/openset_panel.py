@@ -283,16 +283,12 @@ class OpenSetPanel(QWidget):
             else:
                 eer_marker.setData([], [])
         self._fill_table(points)
-        snapshots = (None, None) if self.analyses is None or self._latest is None else None
-        if snapshots is None:
-            rules = []
-            for run in RUN_KEYS:
-                analysis, point = self.run_analysis(run), points.get(run)
-                snapshot = self._analysed_snapshot(run)
-                rules.append(None if analysis is None or point is None or snapshot is None
-                             else (snapshot, analysis.score, point.threshold))
-            snapshots = tuple(rules)
-        self.acceptance_changed.emit(snapshots)
+        rules = []
+        for run in RUN_KEYS:
+            analysis, point, snapshot = self.run_analysis(run), points.get(run), self._analysed_snapshot(run)
+            ready = analysis is not None and point is not None and snapshot is not None
+            rules.append((snapshot, analysis.score, point.threshold) if ready else None)
+        self.acceptance_changed.emit(tuple(rules))
 
     def _analysed_snapshot(self, run: str):
         """The snapshot the acceptance region is drawn from: the latest of the run (its centers, classifier)."""

@@ -281,7 +281,9 @@ class FeaturePlot(QtWidgets.QWidget):
         else:  # the whole trail, seen anew
             self._centers.set_trail(self._trail(shape))
         self._centers.set_spreads(class_spreads(xy, lab, valid, ctr))
-        self._draw_open_set()
+        if not new_frame:  # a new view of the same frame; a new frame's unknowns come with set_unknowns
+            self._draw_unknowns()
+            self._draw_pair()
         self._set_shape(shape)
         self.axes.step(partner_bounds)
         if glide > 0 and not new_points and len(shown_points) and len(shown_centers) == len(ctr):
@@ -291,16 +293,16 @@ class FeaturePlot(QtWidgets.QWidget):
         else:
             self._glide = None
 
-    def _draw_open_set(self) -> None:
-        """The unknown points and the inspected pair, where this view draws features now."""
-        for item, features in ((self._unknowns, self._shown_unknowns), (self._pair, self._shown_pair)):
-            xy = None
-            if features is not None and features.ndim == 2 and len(features):
-                xy = features[:, :2] if self._shape_of(features) == "plane" else self.project(features)
-            if item is self._unknowns:
-                item.set_points(xy)
-            else:
-                item.set_ends(xy)
+    def _projected(self, features: np.ndarray | None) -> np.ndarray | None:
+        if features is None or features.ndim != 2 or not len(features):
+            return None
+        return features[:, :2] if self._shape_of(features) == "plane" else self.project(features)
+
+    def _draw_unknowns(self) -> None:
+        self._unknowns.set_points(self._projected(self._shown_unknowns))
+
+    def _draw_pair(self) -> None:
+        self._pair.set_ends(self._projected(self._shown_pair))
 
     def set_unknowns(self, features, title: str = UNKNOWN_TITLE) -> None:
         """The open set's unknown probe points (U, D), or None; drawn with the next frame's points at once."""
@@ -310,12 +312,12 @@ class FeaturePlot(QtWidgets.QWidget):
         if title != self._unknown_title or had != (features is not None):
             self._unknown_title = title
             self._build_legend(THEMES[self._theme_name])
-        self._draw_open_set()
+        self._draw_unknowns()
 
     def set_pair(self, features) -> None:
         """The two features (2, D) of the pair being inspected, joined by a dashed line; None hides it."""
         self._shown_pair = None if features is None else np.asarray(features, dtype=np.float64)
-        self._draw_open_set()
+        self._draw_pair()
 
     def set_acceptance(self, snapshot, score: str = "", threshold: float = 0.0) -> None:
         """Shade the plane where `score` < `threshold` rejects a feature as unknown (None: no shading)."""
