@@ -2,6 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_training_rate.py [--seconds 20] [--compare]
 
+The GUI runs twice per round: training in a thread of the window's process (--worker thread) and in a
+child process (--worker process).
+
 Both use the worker's thread count (all cores but one, as the app does) and the app's default
 setup on the built-in digits (or --dataset); the GUI run draws offscreen. Reported: training images/s
 both ways and their ratio, new real frames drawn per second (each re-embeds a slice of the probe set
@@ -22,11 +25,13 @@ import torch
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from cl_viz.core.config import WORKER_MODES
 from cl_viz.core.data import load_dataset
 from cl_viz.core.runner import LockstepRun
 from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.window.settings import DEFAULTS
-from cl_viz.qt.worker import TrainingWorker, WorkerThread
+from cl_viz.qt.worker import WorkerThread
+from cl_viz.qt.worker_process import make_worker
 
 WARMUP_S = 2.0
 
@@ -42,11 +47,11 @@ def headless_rate(config, compare: bool, seconds: float, dataset) -> float:
     return (run.step - start_step) * run.primary.batch_size / (time.perf_counter() - started)
 
 
-def gui_rate(app: QApplication, config, compare: bool, seconds: float, threads: int) -> tuple[float, int]:
+def gui_rate(app: QApplication, config, compare: bool, seconds: float, threads: int, mode: str):
     with tempfile.TemporaryDirectory() as folder:
         settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, config, compare, autostart=True,
-                            worker_thread=WorkerThread(TrainingWorker(cpu_threads=threads)))
+                            worker_thread=WorkerThread(make_worker(mode, cpu_threads=threads)))
         window.show()
         drawn = []
         window.plot.show_frame = _counting(window.plot.show_frame, drawn)
@@ -97,22 +102,26 @@ def main() -> None:
     torch.set_num_threads(threads)
     config = DEFAULTS.replace(dataset=args.dataset, model=args.model, device="cpu")
     dataset = load_dataset(args.dataset)
-    headless, gui, fps, ages = [], [], [], []
+    headless = []
+    gui, fps, ages = ({mode: [] for mode in WORKER_MODES} for _ in range(3))
     for _ in range(args.rounds):
         headless.append(headless_rate(config, args.compare, args.seconds, dataset))
-        rate, frames, frame_ages = gui_rate(app, config, args.compare, args.seconds, threads)
-        gui.append(rate)
-        fps.append(frames)
-        ages += frame_ages
-    h, g = statistics.median(headless), statistics.median(gui)
+        for mode in WORKER_MODES:
+            rate, frames, frame_ages = gui_rate(app, config, args.compare, args.seconds, threads, mode)
+            gui[mode].append(rate)
+            fps[mode].append(frames)
+            ages[mode] += frame_ages
+    h = statistics.median(headless)
     print(f"{args.dataset}, model {args.model}, batch {config.batch_size}, {threads} training thread(s), "
           f"compare={args.compare}, {args.rounds} rounds of {args.seconds:g} s")
     print("| run | images/s | new real frames drawn/s | oldest point, median / worst |")
     print("|---|---:|---:|---:|")
     print(f"| headless (LockstepRun) | {h:,.0f} | – | – |")
-    age = f"{statistics.median(ages):.1f} s / {max(ages):.1f} s" if ages else "n/a"
-    print(f"| GUI streaming | {g:,.0f} | {statistics.median(fps):.1f} | {age} |")
-    print(f"GUI / headless: {g / h:.2f}")
+    for mode in WORKER_MODES:
+        g, mode_ages = statistics.median(gui[mode]), ages[mode]
+        age = f"{statistics.median(mode_ages):.1f} s / {max(mode_ages):.1f} s" if mode_ages else "n/a"
+        print(f"| GUI streaming, --worker {mode} | {g:,.0f} ({g / h:.2f} of headless) | "
+              f"{statistics.median(fps[mode]):.1f} | {age} |")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from cl_viz.core.config import (
     DATASET_NAMES,
     DATASETS,
     DEFAULT_INPUT,
+    DEFAULT_WORKER_MODE,
     DEFAULTS,
     DEVICES,
     IMAGE_SIZES,
@@ -22,6 +23,8 @@ from cl_viz.core.config import (
     MODELS,
     NATIVE_INPUTS,
     OPTIMIZERS,
+    WORKER_MODE_VARIABLE,
+    WORKER_MODES,
 )
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.margins import HEAD_INFO
@@ -97,6 +100,10 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     add_head_arguments(group)
     group.add_argument("--autostart", action="store_true", help="start training at once")
     group.add_argument("--present", action="store_true", help="start in presentation mode (F5 toggles it)")
+    group.add_argument("--worker", choices=WORKER_MODES,
+                       help=f"where training runs: in a process of its own, so that drawing never slows it, or in a "
+                            f"thread of the window's process (default: ${WORKER_MODE_VARIABLE}, else "
+                            f"{DEFAULT_WORKER_MODE})")
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,9 @@ OPTIMIZERS = ("sgd", "adam")
 CENTER_UPDATES = ("paper", "sgd")
 INITS = ("pytorch", "caffe")  # caffe: caffe-face's Xavier filler (uniform ±√(3/fan_in)), zero biases
 DEVICES = ("auto", "cpu", "cuda", "mps")
+WORKER_MODES = ("process", "thread")  # where the app trains: a child process, or a thread of the GUI's process
+DEFAULT_WORKER_MODE = "thread"
+WORKER_MODE_VARIABLE = "CL_VIZ_WORKER"  # the mode when no --worker flag gives one
 CHANNELS = (1, 3)  # grey or colour input
 IMAGE_SIZES = (8, 256)  # the smallest and largest side of the square input, in pixels
 # (side, channels) of a dataset's own images, where the config leaves them to it (None); any other: 28×28 grey

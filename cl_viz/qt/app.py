@@ -69,7 +69,8 @@ def run_app(args: argparse.Namespace, recording=None) -> int:
         if window is None:
             return 2
     else:
-        window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording)
+        window = MainWindow(settings, config, compare, autostart=args.autostart, recording=recording,
+                            worker_mode=getattr(args, "worker", None))
     window.show()
     if getattr(args, "present", False):
         window.toggle_presentation()
@@ -93,7 +94,8 @@ def _loss_family_window(config: TrainConfig, args: argparse.Namespace):
     except ClVizError as error:
         print(f"cl-viz: error: {error}", file=sys.stderr)
         return None
-    return GridWindow(config, losses=args.losses, explicit=explicit, autostart=args.autostart)
+    return GridWindow(config, losses=args.losses, explicit=explicit, autostart=args.autostart,
+                      worker_mode=getattr(args, "worker", None))
 
 
 def _exit_status_once_workers_end(status: int) -> int:

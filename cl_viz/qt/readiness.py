@@ -25,7 +25,8 @@ from cl_viz.core.config import TrainConfig
 from cl_viz.core.errors import ClVizError
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.window.main_window import MainWindow
-from cl_viz.qt.worker import TrainingWorker, WorkerThread
+from cl_viz.qt.worker import WorkerThread
+from cl_viz.qt.worker_process import make_worker
 
 HEARTBEAT_MS = 5
 START_TIMEOUT_S = 120.0  # window shown → first training step (imports, dataset, model) on a slow laptop
@@ -131,7 +132,7 @@ def measure_window(app: QGuiApplication, config: TrainConfig, seconds: float, wa
     with tempfile.TemporaryDirectory(prefix="cl-viz-check-") as folder:
         settings = QSettings(os.path.join(folder, "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, config, autostart=True,
-                            worker_thread=WorkerThread(TrainingWorker(cpu_threads=threads)))
+                            worker_thread=WorkerThread(make_worker(cpu_threads=threads)))
         drawn = []
         show_frame = window.plot.show_frame
 

@@ -17,7 +17,8 @@ from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.export.images import export_image
 from cl_viz.qt.grid.grid_view import RunGridView
 from cl_viz.qt.plot.glide import DRAW_INTERVAL_MS
-from cl_viz.qt.worker import Divergence, TrainingWorker, WorkerThread, grid_run
+from cl_viz.qt.worker import Divergence, WorkerThread, grid_run
+from cl_viz.qt.worker_process import make_worker
 
 
 class GridWindow(QMainWindow):
@@ -25,7 +26,8 @@ class GridWindow(QMainWindow):
     set for every loss run (command-line flags), which win over each head's own settings."""
 
     def __init__(self, config: TrainConfig, lambdas=DEFAULT_LAMBDAS, cpu_threads: int | None = None, parent=None,
-                 losses=None, explicit: dict | None = None, autostart: bool = False):
+                 losses=None, explicit: dict | None = None, autostart: bool = False,
+                 worker_mode: str | None = None):
         super().__init__(parent)
         self.by_loss = losses is not None
         self.setWindowTitle("cl-viz — the loss family" if self.by_loss else "cl-viz — λ grid (Wen et al., Fig. 3)")
@@ -34,7 +36,7 @@ class GridWindow(QMainWindow):
         self.explicit = dict(explicit or {})
         self.runs_text = (" ".join(spec.name for spec in parse_runs(losses)) if self.by_loss
                           else ", ".join(f"{lam:g}" for lam in parse_lambdas(lambdas)))
-        self.worker_thread = WorkerThread(TrainingWorker(cpu_threads, make_run=grid_run))
+        self.worker_thread = WorkerThread(make_worker(worker_mode, cpu_threads, make_run=grid_run))
         self.worker = self.worker_thread.worker
         self.view: RunGridView | None = None
         self.latest: GridFrame | None = None

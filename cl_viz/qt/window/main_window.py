@@ -62,6 +62,7 @@ from cl_viz.qt.window.settings import (
 )
 from cl_viz.qt.window.timeline_bar import TimelineBar
 from cl_viz.qt.worker import Divergence, WorkerThread
+from cl_viz.qt.worker_process import make_worker
 
 STATUS_FIELDS = ("device", "dataset", "model", "margin", "step", "epoch", "speed", "images", "age")
 OPEN_SET_DOCK_WIDTH = 420
@@ -80,12 +81,14 @@ def points_age_text(frame: Frame) -> str:
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, config: TrainConfig, compare: bool = False,
                  autostart: bool = False, worker_thread: WorkerThread | None = None,
-                 recording: Recording | None = None):
+                 recording: Recording | None = None, worker_mode: str | None = None):
+        """`worker_mode`: where training runs (cl_viz.qt.worker_process.worker_mode); ignored beside `worker_thread`."""
         super().__init__()
         self.settings = settings
         self.setWindowTitle("cl-viz — center loss, live")
         self.resize(1500, 950)
-        self.worker_thread = worker_thread or WorkerThread()
+        self.worker_mode = worker_mode
+        self.worker_thread = worker_thread or WorkerThread(make_worker(worker_mode))
         self.worker = self.worker_thread.worker
         self.info: RunInfo | None = None
         self.running = False
@@ -357,7 +360,8 @@ class MainWindow(QMainWindow):
                 self.grid_window.activateWindow()
                 return
             self.grid_window.close()
-        self.grid_window = GridWindow(self.controls.config(self.base_config), parent=None, losses=losses)
+        self.grid_window = GridWindow(self.controls.config(self.base_config), parent=None, losses=losses,
+                                      worker_mode=self.worker_mode)
         self.grid_window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.grid_window.show()
 
