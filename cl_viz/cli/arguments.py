@@ -28,8 +28,8 @@ from cl_viz.core.config import (
 )
 from cl_viz.core.lambdas import DEFAULT_LAMBDAS, GRID_SCALES
 from cl_viz.core.margins import HEAD_INFO
-from cl_viz.core.recipes import DEFAULT_STEPS, OFFICIAL, RECIPES
-from cl_viz.core.runs import LOSS_FAMILY, RUN_NAMES
+from cl_viz.core.recipes import DEFAULT_RECIPE, DEFAULT_STEPS, OFFICIAL, RECIPES
+from cl_viz.core.runs import DEFAULT_LOSS, LOSS_FAMILY, RUN_NAMES
 from cl_viz.core.timeline import TIMELINE_FRAMES
 
 RECIPE_HELP = (f"starting point for every setting not given as a flag: defaults (cl-viz's stable defaults) or "
@@ -126,8 +126,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--init", choices=INITS, help=f"initial weights: PyTorch's default or caffe-face's Xavier "
                                                       f"filler (default: {defaults.init})")
     loss = parser.add_argument_group("loss (paper units: L = L_S + λ·L_C)")
-    loss.add_argument("--loss", choices=RUN_NAMES, default="center", metavar="LOSS",
-                      help=f"{LOSS_HELP} (default: center; choices: {', '.join(RUN_NAMES)})")
+    loss.add_argument("--loss", choices=RUN_NAMES, default=DEFAULT_LOSS, metavar="LOSS",
+                      help=f"{LOSS_HELP} (default: {DEFAULT_LOSS}; choices: {', '.join(RUN_NAMES)})")
     loss.add_argument("--losses", nargs="+", choices=RUN_NAMES, metavar="LOSS",
                       help=f"{LOSSES_HELP}; writes DIR/LOSS/metrics.json, features.npz and checkpoint.pt for each")
     loss.add_argument("--lambda", dest="lam", type=float, metavar="λ",
@@ -138,7 +138,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                       help="paper: Eq. 4; sgd: centers as parameters with SGD at rate α (default: paper)")
     add_head_arguments(loss)
     optim = parser.add_argument_group("optimisation")
-    optim.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
+    optim.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE, help=RECIPE_HELP)
     optim.add_argument("--optimizer", choices=OPTIMIZERS,
                        help="sgd (momentum 0.9, weight decay 5e-4) or adam (default: sgd)")
     optim.add_argument("--lr", type=float, help=f"learning rate (default: {defaults.lr:g})")
@@ -217,7 +217,7 @@ def add_figure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lambda", dest="lam", type=float, metavar="λ",
                         help=f"λ of the runs with center loss, with --losses (default: {DEFAULTS.lam:g})")
     add_head_arguments(parser)
-    parser.add_argument("--recipe", choices=tuple(RECIPES), default="defaults", help=RECIPE_HELP)
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE, help=RECIPE_HELP)
     parser.add_argument("--steps", type=int, help=f"optimizer steps for every network (default: {DEFAULT_STEPS}; "
                                                   f"{OFFICIAL.steps:,} with --recipe official)")
     parser.add_argument("--dataset", choices=DATASETS, default="auto", help="dataset (default: auto)")

@@ -19,21 +19,9 @@ import torch
 import torch.distributed as dist
 
 from cl_viz.cli.progress import Progress, loading_meter
-from cl_viz.cli.train import (
-    Recorder,
-    _check_flags,
-    _default_out,
-    _evaluate,
-    _print_header,
-    _restore,
-    _resumed_config,
-    config_from_args,
-    final_line,
-    steps_to_train,
-    write_outputs,
-)
+from cl_viz.cli.train_config import configured_run, default_out, steps_to_train
+from cl_viz.cli.train_outputs import Recorder, evaluate, final_line, print_header, restore, write_outputs
 from cl_viz.core import distributed
-from cl_viz.core.checkpoints import load_checkpoint
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import load_configured, resolve_name
 from cl_viz.core.errors import ClVizError
@@ -99,11 +87,9 @@ def train_data_parallel(args: argparse.Namespace, parallel: distributed.DataPara
 
 def _configure(args: argparse.Namespace, world_size: int) -> tuple[dict | None, TrainConfig]:
     """The checkpoint to resume and the run's configuration, checked for a split over `world_size` ranks."""
-    _check_flags(args)
     if args.losses:
         raise ClVizError("--losses trains its runs in one process: it cannot run on several ranks")
-    checkpoint = load_checkpoint(args.resume) if args.resume else None
-    config = _resumed_config(checkpoint["config"], args) if checkpoint else config_from_args(args)
+    checkpoint, config = configured_run(args)
     if config.batch_size % world_size:
         raise ClVizError(f"the batch of {config.batch_size} does not split evenly over {world_size} ranks; "
                          f"choose a --batch-size that is a multiple of {world_size}")
@@ -115,7 +101,7 @@ def _train_rank(args: argparse.Namespace, config: TrainConfig, checkpoint: dict 
     dataset_name = resolve_name(config.dataset, config.data_dir)
     out, created = None, []
     if parallel.is_main:  # the first to load downloads; the others then find the dataset cached
-        out = Path(args.out or _default_out(dataset_name, config))
+        out = Path(args.out or default_out(dataset_name, config))
         created = prepare_folder(out) + (prepare_file(args.record) if args.record else [])
     try:
         if parallel.is_main:
@@ -133,11 +119,11 @@ def _fit(args: argparse.Namespace, run: LockstepRun, checkpoint: dict | None, pa
          out: Path | None) -> int:
     session = run.primary
     if checkpoint:  # a plain state dict of the unwrapped model: any number of ranks resumes it
-        _restore(session, checkpoint, args.resume)
+        restore(session, checkpoint, args.resume)
     total_steps = steps_to_train(args, session)
     main = parallel.is_main
     if main:
-        _print_header(session, total_steps, out)
+        print_header(session, total_steps, out)
         print(f"data parallel: {parallel.world_size} ranks ({dist.get_backend()}), "
               f"{session.batch_size // parallel.world_size} images each per step")
     recorder = Recorder(run, args.record, args.record_every) if args.record and main else None
@@ -158,7 +144,7 @@ def _fit(args: argparse.Namespace, run: LockstepRun, checkpoint: dict | None, pa
         if recorder and recorded:
             recorder.capture(progress.steps_per_second(step))
         if main and evaluated:
-            _evaluate(session, progress, history)
+            evaluate(session, progress, history)
         elif main:
             progress.tick(step)
     if not main:

@@ -10,14 +10,14 @@ from datetime import datetime
 from pathlib import Path
 
 from cl_viz.cli.progress import Progress, loading_meter, number
-from cl_viz.cli.train import (
-    StopRequest,
+from cl_viz.cli.train import StopRequest
+from cl_viz.cli.train_config import steps_to_train
+from cl_viz.cli.train_outputs import (
     checked_snapshot,
     evaluation_record,
     final_line,
     head_text,
     stabilisers,
-    steps_to_train,
     write_outputs,
 )
 from cl_viz.core.data import load_configured, resolve_name

@@ -33,3 +33,4 @@ OFFICIAL = Recipe(
     steps=10_000,
 )
 RECIPES = {recipe.name: recipe for recipe in (STABLE, OFFICIAL)}
+DEFAULT_RECIPE = STABLE.name

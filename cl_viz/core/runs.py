@@ -18,6 +18,7 @@ from cl_viz.core.lambdas import MAX_RUNS
 from cl_viz.core.margins import HEAD_INFO, HEADS
 
 CENTER = "center"
+DEFAULT_LOSS = CENTER  # `cl-viz train` without --loss
 WITH_CENTER = "+center"
 RUN_NAMES = ("softmax", CENTER, *HEADS[1:], *(f"{head}{WITH_CENTER}" for head in HEADS[1:]))
 LOSS_FAMILY = ("softmax", CENTER, "cosface", "arcface")

@@ -50,6 +50,34 @@ def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     assert metrics["config"]["batch_size"] == 32
 
 
+@pytest.mark.parametrize("flags, named", [
+    (["--model", "lenet++"], "--model lenet++ (it has tiny)"),
+    (["--batch-size", "64"], "--batch-size 64 (it has 32)"),
+    (["--loss", "arcface"], "--loss arcface (it has softmax)"),
+    (["--no-bias", "--seed", "3"], "--seed 3 (it has 0)"),
+    (["--recipe", "official"], "--model lenet++ (it has tiny)"),
+    (["--dataset", "fashion-mnist"], "--dataset fashion-mnist (it has digits)"),
+])
+def test_resume_refuses_a_flag_that_asks_for_another_structure(tmp_path, capsys, flags, named):
+    assert train(tmp_path, "--steps", "2", "--model", "tiny") == 0
+    capsys.readouterr()
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    assert main(["train", "--resume", str(checkpoint), "--steps", "1", *flags, "--out", str(tmp_path / "more")]) == 2
+    err = capsys.readouterr().err
+    assert f"{checkpoint} keeps its own network, data and loss" in err and named in err
+    assert "drop that flag" in err or "drop those flags" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "more").exists()
+
+
+def test_resume_takes_flags_that_repeat_the_checkpoints_structure_or_change_live_settings(tmp_path, capsys):
+    assert train(tmp_path, "--steps", "2", "--model", "tiny") == 0
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    assert main(["train", "--resume", str(checkpoint), "--steps", "1", "--model", "tiny", "--batch-size", "32",
+                 "--dataset", "digits", "--lr", "0.02", "--alpha", "0.3", "--out", str(tmp_path / "more")]) == 0
+    config = json.loads((tmp_path / "more" / "metrics.json").read_text())["config"]
+    assert (config["model"], config["batch_size"], config["lr"], config["alpha"]) == ("tiny", 32, 0.02, 0.3)
+
+
 def test_epochs_and_softmax_only(tmp_path):
     assert train(tmp_path, "--epochs", "0.5", "--loss", "softmax", "--eval-every", "100") == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

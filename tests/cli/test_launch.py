@@ -73,7 +73,7 @@ def _env(tmp_path):
 
 
 def test_train_starts_from_the_stable_defaults_and_official_is_one_flag_away():
-    from cl_viz.cli.train import config_from_args
+    from cl_viz.cli.train_config import config_from_args
     from cl_viz.core.recipes import OFFICIAL
 
     parse = build_parser().parse_args

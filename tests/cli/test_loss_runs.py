@@ -8,7 +8,7 @@ from PIL import Image
 
 from cl_viz.cli.arguments import build_parser
 from cl_viz.cli.main import main
-from cl_viz.cli.train import config_from_args
+from cl_viz.cli.train_config import config_from_args
 from cl_viz.core.margins import HEAD_INFO
 
 QUICK = ["--dataset", "digits", "--steps", "4", "--eval-every", "2", "--probe-size", "60", "--batch-size", "32",
