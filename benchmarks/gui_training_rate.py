@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import torch
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cl_viz.core.config import WORKER_MODES
@@ -34,6 +34,7 @@ from cl_viz.qt.worker import WorkerThread
 from cl_viz.qt.worker_process import make_worker
 
 WARMUP_S = 2.0
+POLL_MS = 20  # how often the measuring loop looks at the window
 
 
 def headless_rate(config, compare: bool, seconds: float, dataset) -> float:
@@ -82,11 +83,22 @@ def _oldest_age(frame) -> float:
 
 
 def _process_until(app: QApplication, done, seconds: float, each=lambda: None) -> None:
-    deadline = time.perf_counter() + seconds
-    while not done() and time.perf_counter() < deadline:
-        app.processEvents()
+    """Run Qt's own event loop (no Python polling between events, which would take the GIL from training)
+    until `done()` or `seconds` pass, calling `each` every POLL_MS."""
+    if done():
+        return
+    loop, poll = QEventLoop(), QTimer(interval=POLL_MS)
+
+    def check():
         each()
-        time.sleep(0.002)
+        if done():
+            loop.quit()
+
+    poll.timeout.connect(check)
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    poll.start()
+    loop.exec()
+    poll.stop()
 
 
 def main() -> None:
