@@ -31,6 +31,7 @@ from cl_viz.core.digits import digits_split, load_digit_arrays
 from cl_viz.core.downloads import Progress, download_dataset
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.idx import read_idx
+from cl_viz.core.streamed_images import StreamedImages
 
 MAX_CLASSES = 100
 IMAGE_SIZE = 28  # the MNIST family's and the IDX folders' images
@@ -52,9 +53,9 @@ _CLASS_NAMES = {
 class Dataset:
     name: str
     source: str
-    train_images: torch.Tensor  # uint8, grey (N, S, S) or colour (N, 3, S, S)
+    train_images: torch.Tensor  # uint8, grey (N, S, S) or colour (N, 3, S, S); or StreamedImages (a large folder)
     train_labels: torch.Tensor  # int64 (N,)
-    test_images: torch.Tensor  # uint8 (M, S, S) or (M, 3, S, S)
+    test_images: torch.Tensor  # uint8 (M, S, S) or (M, 3, S, S); or StreamedImages
     test_labels: torch.Tensor  # int64 (M,)
     class_names: tuple[str, ...]
 
@@ -116,8 +117,8 @@ def _load_named(name: str, data_dir: str | None, download: bool, progress: Progr
     raise ClVizError(f"Unknown dataset {name!r}: choose auto, {', '.join(DATASET_NAMES)} or a data folder.")
 
 
-def image_shape(images: torch.Tensor) -> tuple[int, int]:
-    """(S, channels) of uint8 images, grey (N, S, S) or colour (N, 3, S, S)."""
+def image_shape(images: torch.Tensor | StreamedImages) -> tuple[int, int]:
+    """(S, channels) of uint8 images, grey (N, S, S) or colour (N, 3, S, S), without reading streamed ones."""
     return (images.shape[-1], 1 if images.ndim == 3 else images.shape[1])
 
 
@@ -131,11 +132,14 @@ def fit_dataset(dataset: Dataset, image_size: int, channels: int) -> Dataset:
         test_images=fit_images(dataset.test_images, image_size, channels))
 
 
-def fit_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
+def fit_images(images: torch.Tensor | StreamedImages, image_size: int, channels: int) -> torch.Tensor | StreamedImages:
     """uint8 images resized to `image_size`² (bilinear, antialiased when shrinking) with `channels`: grey is
-    repeated into three channels, colour becomes grey by its luminance."""
+    repeated into three channels, colour becomes grey by its luminance. Streamed images stay streamed, their
+    files read at the new shape."""
     if image_shape(images) == (image_size, channels):
         return images
+    if isinstance(images, StreamedImages):  # left on disk: read at the new shape from the files themselves
+        return images.resized(image_size, channels)
     shape = (image_size, image_size) if channels == 1 else (channels, image_size, image_size)
     fitted = torch.empty((len(images), *shape), dtype=torch.uint8)
     for start in range(0, len(images), FIT_CHUNK):

@@ -1,4 +1,5 @@
-"""A folder of images in class subfolders (torchvision's ImageFolder layout), resized and held in memory as uint8."""
+"""A folder of images in class subfolders (torchvision's ImageFolder layout), resized and held in memory as uint8
+where it fits, else left on disk and streamed (cl_viz.core.streamed_images)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from torchvision.datasets import ImageFolder
 
 from cl_viz.core.config import DEFAULTS
 from cl_viz.core.data import Dataset, describe_input
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.files import first_line
+from cl_viz.core.streamed_images import StreamedImages, read_pixels
 
-MEMORY_LIMIT = 2 * 1024**3  # bytes of uint8 pixels held in memory; streaming from disk is not done
+MEMORY_LIMIT = 2 * 1024**3  # bytes of uint8 pixels held in memory; a split beyond them is streamed from disk
 TEST_SHARE = 0.2
 TEST_FOLDERS = ("test", "val")
 
@@ -26,7 +26,9 @@ ReadProgress = Callable[[int, int], None]  # (images read, images in all)
 def load_image_folder(folder: str | PathLike, image_size: int = 28, channels: int = 1, *, seed: int = 0,
                       progress: ReadProgress | None = None, memory_limit: int = MEMORY_LIMIT) -> Dataset:
     """train/ and test/ (or val/) subfolders when there are both, else a seeded stratified 80/20 split.
-    Images are (N, S, S) for one channel, (N, 3, S, S) for three."""
+    Images are (N, S, S) for one channel, (N, 3, S, S) for three. The test split is read into memory when its
+    pixels fit in `memory_limit` bytes, then the training split when both do; a split that does not is a
+    StreamedImages, its files read batch by batch as training asks for them."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ClVizError(f"The data folder {folder} does not exist.")
@@ -38,28 +40,46 @@ def load_image_folder(folder: str | PathLike, image_size: int = 28, channels: in
     if presplit and listings[1].classes != classes:
         raise ClVizError(f"{test_folder} and {folder / 'train'} must hold the same class subfolders "
                          f"({', '.join(listings[1].classes)} against {', '.join(classes)}).")
-    total = sum(len(listing) for listing in listings)
-    _check_memory(folder, total, image_size, channels, memory_limit)
-    reader = _Reader(total, image_size, channels, progress)
-    arrays = [reader.read(listing) for listing in listings]
-    shape = describe_input(image_size, channels)
     if presplit:
-        (train_images, train_labels), (test_images, test_labels) = arrays
+        (train_paths, train_labels), (test_paths, test_labels) = (_files(listing) for listing in listings)
         how = f"{folder / 'train'} and {test_folder}"
     else:
-        images, labels = arrays[0]
+        paths, labels = _files(listings[0])
         train, test = stratified_split(labels, TEST_SHARE, seed)
-        train_images, train_labels, test_images, test_labels = images[train], labels[train], images[test], labels[test]
+        train_paths, train_labels, test_paths, test_labels = paths[train], labels[train], paths[test], labels[test]
         how = f"a seeded stratified {1 - TEST_SHARE:.0%}/{TEST_SHARE:.0%} split (seed {seed})"
+    train_images, test_images = (StreamedImages(paths, image_size, channels) for paths in (train_paths, test_paths))
+    test_held = test_images.nbytes <= memory_limit
+    train_held = test_held and test_images.nbytes + train_images.nbytes <= memory_limit
+    reader = _Reader(len(train_paths) * train_held + len(test_paths) * test_held, progress)
+    if test_held:
+        test_images = reader.read(test_images)
+    if train_held:
+        train_images = reader.read(train_images)
+    shape = describe_input(image_size, channels)
+    count = len(train_paths) + len(test_paths)
     return Dataset(
         name="images",
-        source=f"images from {folder}, {len(classes)} classes, resized to {shape}; {how}",
-        train_images=train_images.contiguous(),
+        source=(f"images from {folder}, {len(classes)} classes, resized to {shape}; {how}"
+                f"{streaming_note(count, image_size, channels, memory_limit, train_held, test_held)}"),
+        train_images=train_images,
         train_labels=train_labels.contiguous(),
-        test_images=test_images.contiguous(),
+        test_images=test_images,
         test_labels=test_labels.contiguous(),
         class_names=tuple(classes),
     )
+
+
+def streaming_note(count: int, image_size: int, channels: int, limit: int, train_held: bool = False,
+                   test_held: bool = False) -> str:
+    """What a load says when a split stays on disk: the memory all the images would need, and what is streamed."""
+    if train_held and test_held:
+        return ""
+    pixels = channels * image_size * image_size
+    streamed = "the training images are" if test_held else "the training and test images are"
+    return (f"; the {count:,} images would need {_size(count * pixels)} in memory as "
+            f"{describe_input(image_size, channels)} uint8 ({pixels:,} bytes each), over the {_size(limit)} "
+            f"held in memory: {streamed} streamed from disk, batch by batch")
 
 
 def stratified_split(labels: torch.Tensor, test_share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,7 +102,7 @@ def _listing(root: Path) -> ImageFolder:
                          f"({root / 'CLASS' / 'image.png'}).")
     if len(subfolders) == 1:
         raise ClVizError(f"{root} has a single class subfolder ({subfolders[0]}); cl-viz needs two classes or more.")
-    listing = ImageFolder(str(root), loader=_open, is_valid_file=_visible_file, allow_empty=True)
+    listing = ImageFolder(str(root), is_valid_file=_visible_file, allow_empty=True)
     counts = np.bincount(listing.targets, minlength=len(listing.classes))
     if (empty := np.flatnonzero(counts == 0)).size:
         raise ClVizError(f"{root / listing.classes[empty[0]]} holds no images (every class needs one at least).")
@@ -93,26 +113,10 @@ def _visible_file(path: str) -> bool:
     return not Path(path).name.startswith(".")
 
 
-def _open(path: str) -> Image.Image:
-    with Image.open(path) as image:
-        image.load()
-        return image
-
-
-def _check_memory(folder: Path, count: int, image_size: int, channels: int, limit: int) -> None:
-    """Refuses, before any image is read, a folder whose pixels would not fit in `limit` bytes, saying what does."""
-    pixels = channels * image_size * image_size
-    if count * pixels <= limit:
-        return
-    fitting = int((limit / (count * channels)) ** 0.5)  # the largest side that fits with these channels
-    ways = [f"--image-size {fitting}"] if fitting >= 8 else []
-    if channels == 3 and int((limit / count) ** 0.5) >= image_size:
-        ways.append("--channels 1")
-    ways.append(f"at most {limit // pixels:,} images (a train/ and test/ split of them)")
-    raise ClVizError(f"The {count:,} images of {folder} need {_size(count * pixels)} in memory as "
-                     f"{describe_input(image_size, channels)} uint8 ({pixels:,} bytes each), over the "
-                     f"{_size(limit)} that cl-viz holds (it does not stream from disk); what fits: "
-                     f"{' or '.join(ways)}.")
+def _files(listing: ImageFolder) -> tuple[np.ndarray, torch.Tensor]:
+    """The listing's paths (in its order: class by class, sorted) and their labels; nothing read yet."""
+    paths = np.array([path for path, _ in listing.samples], dtype=object)
+    return paths, torch.tensor(listing.targets, dtype=torch.int64)
 
 
 def _size(count: int) -> str:
@@ -122,27 +126,17 @@ def _size(count: int) -> str:
 
 
 class _Reader:
-    """Decodes, converts and resizes every image, reporting (read, total) to `progress`."""
+    """Decodes, converts and resizes every image of streams into memory, reporting (read, total) to `progress`."""
 
-    def __init__(self, total: int, image_size: int, channels: int, progress: ReadProgress | None):
-        self.total, self.size, self.progress = total, image_size, progress
-        self.mode = "L" if channels == 1 else "RGB"
+    def __init__(self, total: int, progress: ReadProgress | None):
+        self.total, self.progress = total, progress
         self.done = 0
 
-    def read(self, listing: ImageFolder) -> tuple[torch.Tensor, torch.Tensor]:
-        shape = (self.size, self.size) if self.mode == "L" else (3, self.size, self.size)
-        images = np.empty((len(listing), *shape), dtype=np.uint8)
-        for index, (path, _) in enumerate(listing.samples):
-            images[index] = self._pixels(listing, index, path)
+    def read(self, images: StreamedImages) -> torch.Tensor:
+        pixels = np.empty(tuple(images.shape), dtype=np.uint8)
+        for index, path in enumerate(images.paths):
+            pixels[index] = read_pixels(path, images.image_size, images.mode)
             self.done += 1
             if self.progress is not None:
                 self.progress(self.done, self.total)
-        return torch.from_numpy(images), torch.tensor(listing.targets, dtype=torch.int64)
-
-    def _pixels(self, listing: ImageFolder, index: int, path: str) -> np.ndarray:
-        try:
-            image, _ = listing[index]
-            pixels = np.asarray(image.convert(self.mode).resize((self.size, self.size), Image.Resampling.BILINEAR))
-        except (OSError, UnidentifiedImageError, ValueError) as error:
-            raise ClVizError(f"{path} is not an image cl-viz can read ({first_line(error)}).") from None
-        return pixels if self.mode == "L" else pixels.transpose(2, 0, 1)
+        return torch.from_numpy(pixels)

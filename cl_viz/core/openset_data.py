@@ -16,6 +16,7 @@ import torch
 from cl_viz.core.config import TrainConfig
 from cl_viz.core.data import Dataset, load_dataset, probe_indices
 from cl_viz.core.errors import ClVizError
+from cl_viz.core.streamed_images import concat_images, select_images
 
 MIN_KNOWN_CLASSES = 2
 
@@ -25,7 +26,7 @@ class OpenSet:
     known: Dataset  # the known classes alone, labels 0..K-1
     known_classes: tuple[int, ...]  # the original id of each known label
     unknown_classes: tuple[int, ...]  # original ids, ascending
-    unknown_images: torch.Tensor  # uint8 (U, 28, 28), test images
+    unknown_images: torch.Tensor  # uint8 (U, S, S) or (U, 3, S, S), test images (StreamedImages: left on disk)
     unknown_labels: torch.Tensor  # int64 (U,), original ids
     class_names: tuple[str, ...]  # the name of every original id
 
@@ -52,7 +53,7 @@ def split_open_set(dataset: Dataset, config: TrainConfig, load_data=load_dataset
         raise ClVizError(f"at least {MIN_KNOWN_CLASSES} classes of {dataset.name} must stay known; "
                          f"{len(held_out)} of its {dataset.num_classes} are unknown")
     is_held_out = torch.isin(dataset.test_labels, torch.tensor(held_out, dtype=torch.int64))
-    images, labels = [dataset.test_images[is_held_out]], [dataset.test_labels[is_held_out]]
+    images, labels = [select_images(dataset.test_images, is_held_out)], [dataset.test_labels[is_held_out]]
     class_names, unknown_classes = tuple(dataset.class_names), list(held_out)
     if config.unknown_dataset is not None:
         other = _other_dataset(dataset, config.unknown_dataset, load_data)
@@ -65,7 +66,7 @@ def split_open_set(dataset: Dataset, config: TrainConfig, load_data=load_dataset
     if len(unknown_labels) == 0:
         raise ClVizError(f"the test split of {dataset.name} holds no image of the unknown classes")
     return OpenSet(known=_known_only(dataset, known_classes), known_classes=known_classes,
-                   unknown_classes=tuple(unknown_classes), unknown_images=torch.cat(images).contiguous(),
+                   unknown_classes=tuple(unknown_classes), unknown_images=concat_images(images).contiguous(),
                    unknown_labels=unknown_labels.contiguous(), class_names=class_names)
 
 
@@ -81,7 +82,7 @@ def _known_only(dataset: Dataset, known_classes: tuple[int, ...]) -> Dataset:
 
     def keep(images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         chosen = renumber[labels] >= 0
-        return images[chosen].contiguous(), renumber[labels[chosen]].contiguous()
+        return select_images(images, chosen).contiguous(), renumber[labels[chosen]].contiguous()
 
     train_images, train_labels = keep(dataset.train_images, dataset.train_labels)
     test_images, test_labels = keep(dataset.test_images, dataset.test_labels)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from functools import partial
 from threading import Event
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from cl_viz.core.batch_stream import BatchStream
 from cl_viz.core.config import LIVE_FIELDS, TrainConfig
 from cl_viz.core.data import Dataset, describe_input, fit_dataset, load_dataset, probe_indices, to_model_input
 from cl_viz.core.devices import resolve_device
@@ -20,6 +23,7 @@ from cl_viz.core.metrics import feature_metrics
 from cl_viz.core.models import build_model
 from cl_viz.core.openset_data import split_open_set
 from cl_viz.core.snapshot import Snapshot, frozen
+from cl_viz.core.streamed_images import StreamedImages
 
 CPU_PROBE_SIZE = 2000
 PROBE_CHUNK = 512
@@ -70,6 +74,7 @@ class TrainingSession:
         self.step = 0
         self._epoch_order: tuple[int, torch.Tensor] | None = None
         self._last_batch: dict[str, torch.Tensor] | None = None
+        self._stream: BatchStream | None = None  # images left on disk: their batches, read ahead (_streamed_batch)
         self._apply_learning_rate()
 
     # ----- construction -------------------------------------------------------------------
@@ -175,10 +180,12 @@ class TrainingSession:
 
     def train_step(self) -> None:
         """One optimizer step on the next batch; no host synchronisation."""
-        indices = self.batch_indices(self.step)
-        if self.parallel is not None:
-            indices = self.parallel.part(indices)
-        images = to_model_input(self.train_images[indices]).to(self.device, non_blocking=True)
+        if isinstance(self.train_images, StreamedImages):
+            indices, pixels = self._streamed_batch()
+        else:
+            indices = self._batch_part(self.step)
+            pixels = self.train_images[indices]
+        images = to_model_input(pixels).to(self.device, non_blocking=True)
         labels = self.train_labels[indices].to(self.device, non_blocking=True)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
@@ -203,6 +210,25 @@ class TrainingSession:
         self._last_batch = {"features": features.detach(), "logits": logits.detach(), "labels": labels,
                             "loss_softmax": loss_softmax.detach(), "loss_center": loss_center.detach()}
         self.step += 1
+
+    def _batch_part(self, step: int) -> torch.Tensor:
+        """What this process trains on at `step`: the batch, or this rank's share of it."""
+        indices = self.batch_indices(step)
+        return indices if self.parallel is None else self.parallel.part(indices)
+
+    def _streamed_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices and pixels of this step's batch from a DataLoader that reads the next ones meanwhile."""
+        if self._stream is None:
+            self._stream = BatchStream(self.train_images, partial(_stream_order, weakref.ref(self)),
+                                       pin_memory=self.device.type == "cuda")
+            weakref.finalize(self, self._stream.close)  # its workers end with the session at the latest
+        indices, pixels = self._stream.batch(self.step)  # restarts where self.step has moved (a resume)
+        return indices.to(self.train_labels.device), pixels
+
+    def close(self) -> None:
+        """Ends the processes that read streamed batches ahead, if any; training again starts new ones."""
+        if self._stream is not None:
+            self._stream.close()
 
     def gather_last_batch(self) -> None:
         """Data parallel: the last batch becomes the whole global batch, on every rank (each must call this)."""
@@ -338,6 +364,12 @@ class TrainingSession:
         self._last_batch = None
         self._probe_cache = None  # embedded by other weights
         self._apply_learning_rate()
+
+
+def _stream_order(session: weakref.ref, step: int) -> torch.Tensor | None:
+    """The CPU indices of `step`'s batch for a BatchStream (None once the session is gone)."""
+    alive = session()
+    return None if alive is None else alive._batch_part(step).cpu()
 
 
 def _safe_metrics(features: np.ndarray, labels: np.ndarray, centers: np.ndarray, logits: np.ndarray):

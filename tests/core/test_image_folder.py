@@ -8,7 +8,8 @@ from PIL import Image
 from cl_viz.cli.main import main
 from cl_viz.core.data import load_dataset, resolve_name
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.image_folder import MEMORY_LIMIT, _check_memory, load_image_folder, stratified_split
+from cl_viz.core.image_folder import load_image_folder, stratified_split
+from cl_viz.core.streamed_images import StreamedImages
 
 SIZES_AND_MODES = [((28, 28), "L", "png"), ((40, 31), "RGB", "jpg"), ((17, 50), "RGBA", "png"), ((64, 64), "L", "jpeg")]
 
@@ -107,19 +108,13 @@ def test_bad_folders_get_one_clear_line(tmp_path, case, message):
     assert "\n" not in str(caught.value)
 
 
-def test_too_many_pixels_are_refused_with_the_memory_they_need_and_what_fits(tmp_path):
-    with pytest.raises(ClVizError) as caught:
-        load_image_folder(image_folder(tmp_path), image_size=32, channels=3, memory_limit=20_000)
-    assert str(caught.value) == (
-        f"The 15 images of {tmp_path} need 46,080 bytes in memory as 32×32 colour uint8 (3,072 bytes each), over "
-        f"the 20,000 bytes that cl-viz holds (it does not stream from disk); what fits: --image-size 21 or "
-        f"--channels 1 or at most 6 images (a train/ and test/ split of them).")
-
-
-def test_a_folder_of_imagenet_size_is_told_in_gibibytes_before_any_image_is_read(tmp_path):
-    with pytest.raises(ClVizError, match=r"The 1,281,167 images of .* need 14\.66 GiB in memory as 64×64 colour uint8 "
-                                         r".* over the 2\.00 GiB .* --image-size 23 or at most 174,762 images"):
-        _check_memory(tmp_path, 1_281_167, 64, 3, MEMORY_LIMIT)
+def test_too_many_pixels_are_streamed_from_disk_saying_the_memory_they_would_need(tmp_path):
+    dataset = load_image_folder(image_folder(tmp_path), image_size=32, channels=3, memory_limit=20_000)
+    assert isinstance(dataset.train_images, StreamedImages) and dataset.train_images.shape == (12, 3, 32, 32)
+    assert dataset.source.endswith(
+        "; the 15 images would need 46,080 bytes in memory as 32×32 colour uint8 (3,072 bytes each), over the 20,000 "
+        "bytes held in memory: the training images are streamed from disk, batch by batch")
+    assert dataset.test_images.shape == (3, 3, 32, 32) and isinstance(dataset.test_images, torch.Tensor)
 
 
 @pytest.mark.parametrize("size, channels, message", [
