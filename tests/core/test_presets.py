@@ -100,20 +100,23 @@ def test_preset_produces_the_effect_it_names(name, presets, runs):
 
 def test_softmax_only_gives_separable_petals_that_keep_growing(presets, runs):
     start, end, _ = runs.outcome(presets["01-softmax-only"])
-    assert end.metrics.probe_accuracy >= 0.8  # measured 0.88 after 200 steps
-    assert end.metrics.feature_norm >= 100 * start.metrics.feature_norm  # measured ×344
+    assert end.metrics.probe_accuracy >= 0.85  # measured 0.925–0.975 after 600 steps on seeds 0–5
+    assert end.metrics.feature_norm >= 100 * start.metrics.feature_norm
 
 
 def test_official_center_loss_compacts_without_costing_accuracy(presets, runs):
     _, center, softmax = runs.outcome(presets["02-official-center-loss"])
-    assert center.metrics.ratio <= 0.8 * softmax.metrics.ratio  # measured 0.151 vs 0.214
-    assert center.metrics.probe_accuracy >= softmax.metrics.probe_accuracy - 0.05  # 0.93 vs 0.88
+    assert center.metrics.ratio <= 0.8 * softmax.metrics.ratio  # measured 0.61–0.71 of it on seeds 0–5
+    assert center.metrics.probe_accuracy >= softmax.metrics.probe_accuracy - 0.05  # 0.93–0.955 vs 0.925–0.975
 
 
 def test_lambda_too_large_crushes_the_clusters_and_lags_in_accuracy(presets, runs):
     _, crushed, softmax = runs.outcome(presets["03-lambda-too-large"])
-    assert crushed.metrics.inter <= 0.05 * softmax.metrics.inter  # measured 0.30 vs 15.8
-    assert crushed.metrics.probe_accuracy <= 0.5 * softmax.metrics.probe_accuracy  # 0.23 vs 0.67
+    # at step 300 on seeds 0–4: inter 0.03–0.06 of the twin's, accuracy 0.40–0.56 of it, L_S 1.9–2.0
+    # (chance is ln 10 = 2.30) against the twin's 0.46–0.98
+    assert crushed.metrics.inter <= 0.1 * softmax.metrics.inter
+    assert crushed.metrics.probe_accuracy <= 0.75 * softmax.metrics.probe_accuracy
+    assert crushed.loss_softmax >= 1.5 and crushed.loss_softmax >= 1.5 * softmax.loss_softmax
 
 
 def test_center_loss_alone_collapses_to_one_point_at_chance_accuracy(presets, runs):
@@ -140,7 +143,7 @@ def test_the_bias_preset_differs_from_the_ring_preset_only_in_the_bias(presets, 
     assert ring.config.replace(bias=True) == bias.config and ring.expect["steps"] == bias.expect["steps"]
     ring_cv = measure("center_norm_cv", runs.outcome(ring)[1])
     bias_cv = measure("center_norm_cv", runs.outcome(bias)[1])
-    assert bias_cv >= 2 * ring_cv  # measured 0.421 vs 0.108 after 200 steps
+    assert bias_cv >= 2 * ring_cv  # measured 0.351 vs 0.092 at step 400 (seed 8)
 
 
 def test_the_cosface_preset_asks_for_more_than_2d_allows_and_the_arcface_one_for_less(presets):
