@@ -38,6 +38,13 @@ class Snapshot:
     unknown_features: np.ndarray | None = None  # (U, D) probe images of classes never trained on (open set)
     unknown_labels: np.ndarray | None = None  # (U,) their original class ids (cl_viz.core.openset_data)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled (a frame from the training process): numpy arrays come back writeable; freeze them again."""
+        for name, value in state.items():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+            object.__setattr__(self, name, value)
+
     @property
     def steps_behind(self) -> int:
         """How many steps old the oldest drawn probe point is (0: every point embedded just now)."""

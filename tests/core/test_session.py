@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -110,6 +112,15 @@ def test_snapshot_is_an_immutable_copy_with_metrics(small_config, digits):
     assert snapshot.step == 2 and snapshot.is_finite
     assert 0 <= snapshot.metrics.probe_accuracy <= 1
     assert snapshot.metrics.ratio == pytest.approx(snapshot.metrics.intra / snapshot.metrics.inter)
+
+
+def test_a_snapshot_stays_immutable_through_pickle_as_frames_from_the_training_process_come(small_config, digits):
+    snapshot = pickle.loads(pickle.dumps(run(TrainingSession(small_config, digits), 1).snapshot()))
+    arrays = [value for value in vars(snapshot).values() if isinstance(value, np.ndarray)]
+    assert len(arrays) >= 7 and not any(array.flags.writeable for array in arrays)
+    with pytest.raises(ValueError):
+        snapshot.centers[0, 0] = 1.0
+    assert snapshot.step == 1 and snapshot.metrics.ratio > 0
 
 
 def test_probe_is_stratified_and_defaults_to_2000_on_cpu(small_config, digits):
