@@ -38,6 +38,7 @@ DATASETS = ("digits", "auto")  # MNIST and KMNIST would try a download; Fashion-
 # What the offscreen platform cannot do (it has no window manager); the same list is in pyproject's qt_log_ignore.
 PLATFORM_LIMITS = ("This plugin does not support raise()", "This plugin does not support propagateSizeHints()")
 GRID_LAMBDAS = ("0, 0.01, 0.1", "0", "0, 1e-4, 1e-3, 1e-2, 1e-1", "nonsense", "1e3, 0", "")
+GRID_LOSSES = ("softmax center cosface arcface", "arcface+center", "softmax, softmax", "tanface", "")
 
 
 class Monkey:
@@ -163,8 +164,8 @@ class Monkey:
         elif choice == "reset":
             grid.reset()
         elif choice == "lambdas":
-            grid.lambda_edit.setText(self.rng.choice(GRID_LAMBDAS))
-            grid.lambda_edit.returnPressed.emit()
+            grid.runs_edit.setText(self.rng.choice(GRID_LOSSES if grid.by_loss else GRID_LAMBDAS))
+            grid.runs_edit.returnPressed.emit()
         else:
             grid.resize(*self.rng.choice(SIZES))
 
@@ -349,8 +350,16 @@ def finish(app: QApplication, monkey: Monkey, threads: list[QThread]) -> None:
         gc.collect()
     running = [thread for thread in threads if _running(thread)]
     if running:
-        monkey.problems.append(f"{len(running)} QThread(s) still running after every window closed")
+        names = ", ".join(sorted(repr(_name(thread)) for thread in running))
+        monkey.problems.append(f"{len(running)} QThread(s) still running after every window closed: {names}")
     monkey.problems.extend(f"caught by a guard: {entry}" for entry in guard.take_caught())
+
+
+def _name(thread: QThread) -> str:
+    try:
+        return thread.objectName() or type(thread).__name__
+    except RuntimeError:
+        return "(deleted)"
 
 
 def _running(thread: QThread) -> bool:

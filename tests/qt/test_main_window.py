@@ -116,6 +116,15 @@ def test_unreadable_dataset_shows_a_message_and_the_app_keeps_running(qtbot, set
     window.close()
 
 
+def test_a_window_closed_before_its_first_paint_never_starts_its_worker(qtbot, settings, small_config):
+    window = MainWindow(settings, small_config, worker_thread=WorkerThread(TrainingWorker(cpu_threads=1)),
+                        autostart=True)
+    qtbot.addWidget(window)
+    window.close()  # never shown, so never painted: AfterFirstPaint's 2 s fallback would start the worker
+    window._start_worker()  # that fallback, now
+    assert not window.worker_thread.thread.isRunning()
+
+
 HEARTBEAT_SCRIPT = """
 import json, sys, time
 from PySide6.QtCore import QTimer

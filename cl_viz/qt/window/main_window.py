@@ -723,6 +723,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def shutdown(self) -> bool:
+        self._autostart = None  # closed before its first paint: AfterFirstPaint's fallback must not start the worker
         self.scheduler.stop()
         download_ended = self.download_strip.shutdown()  # cancelled: no partial file takes a final name
         self.open_set.shutdown()
