@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from cl_viz.core.config import TrainConfig  # noqa: E402
+from cl_viz.core.config import WORKER_MODE_VARIABLE, TrainConfig  # noqa: E402
 from cl_viz.core.data import load_dataset  # noqa: E402
 
 torch.set_num_threads(2)
@@ -19,6 +19,13 @@ torch.set_num_threads(2)
 def isolated_cache(tmp_path_factory, monkeypatch):
     """No test reads or writes the user's dataset cache: "auto" resolves to the built-in digits."""
     monkeypatch.setenv("CL_VIZ_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(autouse=True)
+def training_in_threads(monkeypatch):
+    """Windows train in a thread of the test's own process: the app's default, a child process per window,
+    imports torch anew in each (seconds). tests/qt/test_worker_process.py tests the child process."""
+    monkeypatch.setenv(WORKER_MODE_VARIABLE, "thread")
 
 
 @pytest.fixture(scope="session")

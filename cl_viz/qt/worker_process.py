@@ -10,16 +10,20 @@ commands, the same signals, re-emitted from the child's frames as they arrive th
 The child is started by the first command other than "stop" (a replay never starts one), with the
 "spawn" method (a fork of a process running Qt's threads is unsafe); it imports torch itself, so the
 GUI's process never does. It ignores Ctrl+C (the window handles it and closes the child) and stops when
-its pipe closes, so it never outlives the window.
+its pipe closes, so it never outlives the window. It is not a daemonic process, so that it may start
+processes of its own (the DataLoader workers that stream a large image folder); one still alive when
+the GUI's process exits is terminated then, as a daemon would be.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
 import signal
 import threading
+import weakref
 from multiprocessing.connection import Connection, wait
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -32,6 +36,7 @@ FORWARDED_SIGNALS = ("frame_ready", "run_ready", "state_changed", "message", "fa
 POLL_S = 0.02  # the relay looks for new commands at least this often
 STOP_GRACE_S = 3.0  # a stopping child gets this long to finish its step, then it is terminated
 KILL_GRACE_S = 1.0
+_children: weakref.WeakSet = weakref.WeakSet()  # started and not yet ended, for _end_children at exit
 
 
 def worker_mode(mode: str | None = None) -> str:
@@ -105,13 +110,14 @@ class ProcessWorker(QObject):
         context = multiprocessing.get_context("spawn")
         connection, child_end = context.Pipe()
         child = context.Process(target=serve_in_child, args=(child_end, self._cpu_threads, self._make_run),
-                                name="cl-viz training", daemon=True)
+                                name="cl-viz training", daemon=False)
         try:
             child.start()
         except Exception as error:  # noqa: BLE001 (no memory for a process, a make_run that cannot be sent)
             self.failed.emit(f"The training process could not start: {type(error).__name__}: {error}")
             return
         child_end.close()
+        _children.add(child)
         self.child_pid = child.pid
         stopping = False
         try:
@@ -163,10 +169,21 @@ class ProcessWorker(QObject):
             child.kill()
             child.join()
         connection.close()
+        _children.discard(child)
         self.exit_code = child.exitcode
         if not stopping and child.exitcode != 0:
             self.failed.emit(f"The training process ended unexpectedly (exit code {child.exitcode}). "
                              f"Reset to start a new one.")
+
+
+@atexit.register  # after multiprocessing's own exit handler is registered, so before it joins the children
+def _end_children() -> None:
+    for child in list(_children):
+        if child.is_alive():
+            child.terminate()
+            child.join(KILL_GRACE_S)
+        if child.is_alive():
+            child.kill()
 
 
 def serve_in_child(connection: Connection, cpu_threads: int, make_run) -> None:
