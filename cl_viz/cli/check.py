@@ -37,6 +37,7 @@ QT_PROBE = ("import sys\nfrom PySide6.QtGui import QGuiApplication\n"
             "app = QGuiApplication(sys.argv[:1])\nprint(app.platformName())\n")
 QT_PROBE_TIMEOUT_S = 60
 LABEL_WIDTH = 16
+WORKER_TEXT = {"process": "training in a child process", "thread": "training in a thread of the window's process"}
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -299,7 +300,8 @@ def _run_rows(run: dict | None, thresholds: dict) -> list[str]:
                                      f"{headless['images_per_second']:,.0f} images/s"))
     if window:
         rows.append(_row("in the window", f"{window['steps_per_second']:.1f} steps/s, "
-                                          f"{window['images_per_second']:,.0f} images/s on {window['device']}"))
+                                          f"{window['images_per_second']:,.0f} images/s on {window['device']}, "
+                                          f"{WORKER_TEXT.get(window.get('worker'), 'training')}"))
         rows.append(_row("GUI / headless", f"{run['gui_headless_ratio']:.2f}  "
                                            f"(ready: ≥ {thresholds['min_gui_headless_ratio']:g})"))
         rows.append(_row("new frames/s", f"{window['frames_per_second']:.1f}  "

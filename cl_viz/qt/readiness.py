@@ -26,7 +26,7 @@ from cl_viz.core.errors import ClVizError
 from cl_viz.qt.common.guard import guarded
 from cl_viz.qt.window.main_window import MainWindow
 from cl_viz.qt.worker import WorkerThread
-from cl_viz.qt.worker_process import make_worker
+from cl_viz.qt.worker_process import make_worker, worker_mode
 
 HEARTBEAT_MS = 5
 START_TIMEOUT_S = 120.0  # window shown → first training step (imports, dataset, model) on a slow laptop
@@ -64,6 +64,7 @@ class WindowRun:
     oldest_point_median_s: float | None  # over the frames received; None where frames do not say
     oldest_point_worst_s: float | None
     worker_stopped: bool  # the training thread ended when the window closed
+    worker: str  # where it trained: cl_viz.core.config.WORKER_MODES
 
 
 class WindowWatch(QObject):
@@ -176,7 +177,7 @@ def measure_window(app: QGuiApplication, config: TrainConfig, seconds: float, wa
             stopped = WorkerThread.wait_for_parked(PARKED_WAIT_MS) and not window.worker_thread.thread.isRunning()
             window.deleteLater()
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    return WindowRun(**result, worker_stopped=stopped)
+    return WindowRun(**result, worker_stopped=stopped, worker=worker_mode())
 
 
 def _pump(app: QGuiApplication, seconds: float, done) -> bool:

@@ -148,7 +148,8 @@ def window_run(**fields) -> WindowRun:
     values = {"dataset": "digits", "device": "cpu (1 thread)", "probe_size": 450, "batch_size": 128, "seconds": 8.0,
               "steps": 120, "steps_per_second": 15.0, "images_per_second": 1920.0, "frames_drawn": 80,
               "frames_per_second": 10.0, "beats": 1500, "worst_gap_ms": 45.0, "p99_gap_ms": 20.0,
-              "oldest_point_median_s": 0.5, "oldest_point_worst_s": 1.2, "worker_stopped": True}
+              "oldest_point_median_s": 0.5, "oldest_point_worst_s": 1.2, "worker_stopped": True,
+              "worker": "process"}
     return WindowRun(**{**values, **fields})
 
 
@@ -288,5 +289,6 @@ def test_cl_viz_check_end_to_end_on_digits(tmp_path):
     assert report["datasets"]["auto"] == "digits" and report["run"]["dataset"] == "digits"
     window = report["run"]["window"]
     assert window["frames_per_second"] > 0 and window["steps"] > 0 and window["worker_stopped"]
+    assert window["worker"] == "thread"  # the suite's CL_VIZ_WORKER
     assert report["run"]["headless"]["steps_per_second"] > 0 and report["run"]["gui_headless_ratio"] > 0
     assert 0 < window["worst_gap_ms"] < 10_000
