@@ -14,7 +14,7 @@ from torchvision.datasets import ImageFolder
 from cl_viz.core.config import DEFAULTS
 from cl_viz.core.data import Dataset, describe_input
 from cl_viz.core.errors import ClVizError
-from cl_viz.core.streamed_images import StreamedImages, read_pixels
+from cl_viz.core.streamed_images import StreamedImages
 
 MEMORY_LIMIT = 2 * 1024**3  # bytes of uint8 pixels held in memory; a split beyond them is streamed from disk
 TEST_SHARE = 0.2
@@ -133,10 +133,9 @@ class _Reader:
         self.done = 0
 
     def read(self, images: StreamedImages) -> torch.Tensor:
-        pixels = np.empty(tuple(images.shape), dtype=np.uint8)
-        for index, path in enumerate(images.paths):
-            pixels[index] = read_pixels(path, images.image_size, images.mode)
-            self.done += 1
-            if self.progress is not None:
-                self.progress(self.done, self.total)
-        return torch.from_numpy(pixels)
+        return images.read(self._advance)
+
+    def _advance(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)

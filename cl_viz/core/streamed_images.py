@@ -7,7 +7,7 @@ reading them. A folder of images too large for memory is trained on through one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -68,10 +68,15 @@ class StreamedImages:
         """Pixels of one image (an int) or of a batch (indices or a boolean mask, as a tensor, array or list)."""
         if isinstance(index, (int, np.integer)) or (isinstance(index, torch.Tensor) and index.ndim == 0):
             return self[[int(index)]][0]
-        paths = self._chosen(index)
-        images = np.empty((len(paths), *self.image_shape), dtype=np.uint8)
-        for row, path in enumerate(paths):
+        return self.subset(index).read()
+
+    def read(self, each: Callable[[], None] | None = None) -> torch.Tensor:
+        """Every file decoded into one uint8 tensor; `each()` after each image (a progress bar)."""
+        images = np.empty(tuple(self.shape), dtype=np.uint8)
+        for row, path in enumerate(self.paths):
             images[row] = read_pixels(path, self.image_size, self.mode)
+            if each is not None:
+                each()
         return torch.from_numpy(images)
 
     def subset(self, index) -> StreamedImages:

@@ -130,10 +130,11 @@ def measure_window(app: QGuiApplication, config: TrainConfig, seconds: float, wa
     """Open the app's window on `config` (training at once with `threads` threads), wait for its first
     step, warm up for `warmup` seconds, measure for `seconds`, close it. Raises ClVizError when
     training fails, diverges or never starts."""
+    mode = worker_mode()
     with tempfile.TemporaryDirectory(prefix="cl-viz-check-") as folder:
         settings = QSettings(os.path.join(folder, "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, config, autostart=True,
-                            worker_thread=WorkerThread(make_worker(cpu_threads=threads)))
+                            worker_thread=WorkerThread(make_worker(mode, cpu_threads=threads)))
         drawn = []
         show_frame = window.plot.show_frame
 
@@ -177,7 +178,7 @@ def measure_window(app: QGuiApplication, config: TrainConfig, seconds: float, wa
             stopped = WorkerThread.wait_for_parked(PARKED_WAIT_MS) and not window.worker_thread.thread.isRunning()
             window.deleteLater()
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    return WindowRun(**result, worker_stopped=stopped, worker=worker_mode())
+    return WindowRun(**result, worker_stopped=stopped, worker=mode)
 
 
 def _pump(app: QGuiApplication, seconds: float, done) -> bool:
