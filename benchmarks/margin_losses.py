@@ -20,7 +20,7 @@ import re
 import time
 from collections import defaultdict
 
-from stability_grid import mean_text, parse_overrides
+from stability_grid import mean_text, parse_overrides, train_until
 
 from cl_viz.core.config import DEFAULTS
 from cl_viz.core.runs import RUN_NAMES, parse_run, run_config
@@ -39,14 +39,7 @@ def train_cell(cell: tuple) -> dict:
     session = TrainingSession(config)
     result = {"loss": loss, "dataset": config.dataset, "dim": config.feat_dim, "seed": config.seed,
               "diverged_at": None}
-    snapshot = None
-    while session.step < steps:
-        for _ in range(min(check_every, steps - session.step)):
-            session.train_step()
-        snapshot = session.snapshot(include_batch=False)
-        if not snapshot.is_finite:
-            result["diverged_at"] = session.step
-            break
+    snapshot, result["diverged_at"] = train_until(session, steps, check_every)
     if result["diverged_at"] is None and snapshot is not None:
         metrics = snapshot.metrics
         result["accuracy"] = metrics.probe_accuracy

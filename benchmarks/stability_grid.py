@@ -7,6 +7,8 @@ settings, or any fields given on the command line). A run has diverged when a pr
 The table gives, per recipe, dataset, model and λ: diverged runs, mean final probe accuracy and
 intra/inter of the runs that did not diverge, and "vs softmax" = that intra/inter over the same
 seeds' λ = 0 intra/inter (the compactness that center loss adds; the issue's target is ≤ 0.5 at λ 0.1).
+The probe is the held-out test images, as in the app; "train" columns measure the same on as many training
+images (stratified, the same for every run of a seed), which tells the 2-D bottleneck apart from generalisation.
 
     .venv/bin/python benchmarks/stability_grid.py                      # the full grid (hours on 2 CPU cores)
     .venv/bin/python benchmarks/stability_grid.py --seeds 0 1 2 --models tiny --jobs 2
@@ -54,39 +56,64 @@ def train_cell(cell: tuple) -> dict:
     session = TrainingSession(config)
     result = {"recipe": recipe, "dataset": config.dataset, "model": config.model, "lam": config.lam,
               "seed": config.seed, "diverged_at": None}
+    snapshot, result["diverged_at"] = train_until(session, steps, check_every)
+    if result["diverged_at"] is None and snapshot is not None:
+        result["accuracy"] = snapshot.metrics.probe_accuracy
+        result["ratio"] = snapshot.metrics.ratio
+        train = training_metrics(session, len(snapshot.labels))
+        result["train_accuracy"], result["train_ratio"] = train.probe_accuracy, train.ratio
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+def train_until(session, steps: int, check_every: int):
+    """Train to `steps`, probing every `check_every` steps: the last snapshot, and the step where one first
+    held a non-finite loss, feature or center (None if none did)."""
     snapshot = None
     while session.step < steps:
         for _ in range(min(check_every, steps - session.step)):
             session.train_step()
         snapshot = session.snapshot(include_batch=False)
         if not snapshot.is_finite:
-            result["diverged_at"] = session.step
-            break
-    if result["diverged_at"] is None and snapshot is not None:
-        result["accuracy"] = snapshot.metrics.probe_accuracy
-        result["ratio"] = snapshot.metrics.ratio
-    result["seconds"] = time.perf_counter() - start
-    return result
+            return snapshot, session.step
+    return snapshot, None
+
+
+def training_metrics(session, size: int):
+    """The probe's metrics on `size` training images instead of test images, under the same weights and centers."""
+    from cl_viz.core.data import probe_indices, to_model_input
+    from cl_viz.core.metrics import feature_metrics
+
+    labels = session.train_labels.cpu()
+    indices = probe_indices(labels, size, seed=session.config.seed)
+    features, logits = session.embed(to_model_input(session.train_images.cpu()[indices]))
+    centers = session.center_loss.centers.detach().cpu().numpy()
+    return feature_metrics(features.numpy(), labels[indices].numpy(), centers, logits.numpy())
 
 
 def summarise(results: list[dict], seeds: list[int]) -> list[str]:
     by_cell = defaultdict(list)
     for result in results:
         by_cell[(result["recipe"], result["dataset"], result["model"], result["lam"])].append(result)
-    lines = ["| recipe | dataset | model | λ | diverged | probe accuracy | intra/inter | vs softmax |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| recipe | dataset | model | λ | diverged | probe accuracy | intra/inter | vs softmax "
+             "| train accuracy | train intra/inter | train vs softmax |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (recipe, dataset, model, lam), runs in sorted(by_cell.items()):
         finished = [run for run in runs if run["diverged_at"] is None]
         diverged = [run for run in runs if run["diverged_at"] is not None]
         softmax = {run["seed"]: run for run in by_cell.get((recipe, dataset, model, 0.0), [])
                    if run["diverged_at"] is None}
-        paired = [run["ratio"] / softmax[run["seed"]]["ratio"] for run in finished if run["seed"] in softmax]
         where = f" (steps {', '.join(str(run['diverged_at']) for run in diverged)})" if diverged else ""
-        lines.append(
-            f"| {recipe} | {dataset} | {model} | {lam:g} | {len(diverged)}/{len(runs)}{where} | "
-            f"{mean_text([run['accuracy'] for run in finished], percent=True)} | "
-            f"{mean_text([run['ratio'] for run in finished])} | "
-            f"{'—' if lam == 0 else mean_text(paired)} |")
+        columns = []
+        for prefix in ("", "train_"):
+            measured = [run for run in finished if prefix + "ratio" in run]
+            paired = [run[prefix + "ratio"] / softmax[run["seed"]][prefix + "ratio"] for run in measured
+                      if prefix + "ratio" in softmax.get(run["seed"], {})]
+            columns += [mean_text([run[prefix + "accuracy"] for run in measured], percent=True),
+                        mean_text([run[prefix + "ratio"] for run in measured]),
+                        "—" if lam == 0 else mean_text(paired)]
+        lines.append(f"| {recipe} | {dataset} | {model} | {lam:g} | {len(diverged)}/{len(runs)}{where} | "
+                     + " | ".join(columns) + " |")
     return lines
 
 
@@ -100,7 +127,8 @@ def mean_text(values: list[float], percent: bool = False) -> str:
 
 LOG_LINE = re.compile(r"\[\d+/\d+\] (?P<recipe>\S+) (?P<dataset>\S+) (?P<model>\S+) λ (?P<lam>\S+) seed (?P<seed>\d+): "
                       r"(?:diverged at step (?P<diverged>\d+)|accuracy (?P<accuracy>[\d.]+)%, "
-                      r"intra/inter (?P<ratio>[\d.]+))")
+                      r"intra/inter (?P<ratio>[\d.]+)(?:; train accuracy (?P<train_accuracy>[\d.]+)%, "
+                      r"intra/inter (?P<train_ratio>[\d.]+))?)")
 
 
 def results_from_log(path: str) -> list[dict]:
@@ -112,6 +140,9 @@ def results_from_log(path: str) -> list[dict]:
                   "diverged_at": int(match["diverged"]) if match["diverged"] else None}
         if match["accuracy"]:
             result["accuracy"], result["ratio"] = float(match["accuracy"]) / 100, float(match["ratio"])
+        if match["train_accuracy"]:
+            result["train_accuracy"] = float(match["train_accuracy"]) / 100
+            result["train_ratio"] = float(match["train_ratio"])
         results.append(result)
     return results
 
@@ -167,7 +198,9 @@ def main() -> None:
         for result in pool.imap_unordered(train_cell, cells):
             results.append(result)
             outcome = (f"diverged at step {result['diverged_at']}" if result["diverged_at"] is not None
-                       else f"accuracy {100 * result['accuracy']:.1f}%, intra/inter {result['ratio']:.3f}")
+                       else f"accuracy {100 * result['accuracy']:.1f}%, intra/inter {result['ratio']:.3f}; "
+                            f"train accuracy {100 * result['train_accuracy']:.1f}%, "
+                            f"intra/inter {result['train_ratio']:.3f}")
             print(f"  [{len(results)}/{len(cells)}] {result['recipe']} {result['dataset']} {result['model']} "
                   f"λ {result['lam']:g} seed {result['seed']}: {outcome} ({result['seconds']:.0f} s)", flush=True)
     print(f"\n{time.perf_counter() - start:.0f} s in all\n")
