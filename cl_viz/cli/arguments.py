@@ -23,6 +23,7 @@ from cl_viz.core.config import (
     MODELS,
     NATIVE_INPUTS,
     OPTIMIZERS,
+    PROBE_SPLITS,
     WORKER_MODE_VARIABLE,
     WORKER_MODES,
 )
@@ -84,6 +85,7 @@ def add_gui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", choices=MODELS, help="network to preselect")
     add_input_arguments(group)
     add_open_set_arguments(group, "drawn hollow; View > Open set shows AUROC, OSCR, verification")
+    add_probe_argument(group)
     group.add_argument("--feat-dim", type=int, choices=(2, 3), help="feature dimension (3: drawn on a sphere)")
     group.add_argument("--loss", choices=RUN_NAMES, metavar="LOSS",
                        help=f"start with this loss and the settings its head trains with (optimizer, learning "
@@ -116,7 +118,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                            "(DIR/CLASS/*.png|jpg, or DIR/train/CLASS/… and DIR/test/CLASS/…)")
     add_input_arguments(data)
     data.add_argument("--probe-size", type=int, metavar="N",
-                      help="test images embedded for metrics and features.npz (default: 2000 on CPU, all on GPU)")
+                      help="images embedded for metrics and features.npz (default: 2000 on CPU, as many as the test "
+                           "split holds on GPU)")
+    add_probe_argument(data)
     add_open_set_arguments(data, "AUROC, OSCR and verification in metrics.json")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, help=f"network (default: {defaults.model})")
@@ -181,6 +185,13 @@ def add_input_arguments(group) -> None:
     group.add_argument("--channels", type=int, choices=CHANNELS,
                        help=f"1: grey, 3: colour; grey images are repeated into 3 channels, colour ones turned grey "
                             f"(default: the dataset's own, 3 for {coloured}, else {DEFAULT_INPUT[1]})")
+
+
+def add_probe_argument(group) -> None:
+    group.add_argument("--probe", dest="probe_split", choices=PROBE_SPLITS,
+                       help=f"the images the plots and metrics embed: test (held out, never trained on) or train (the "
+                            f"ones the network learns from, as the paper's Fig. 2 shows both) (default: "
+                            f"{DEFAULTS.probe_split})")
 
 
 def add_open_set_arguments(group, figures: str) -> None:

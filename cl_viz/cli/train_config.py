@@ -18,8 +18,8 @@ from cl_viz.core.session import TrainingSession
 
 # flag (argparse dest) -> TrainConfig field; a flag left out keeps the recipe's value
 RECIPE_OVERRIDES = ("model", "feat_dim", "init", "alpha", "center_update", "optimizer", "lr", "warmup_steps",
-                    "clip_norm", "batch_size", "seed", "device", "probe_size", "scale", "margin", "margin_warmup_steps",
-                    "unknown_classes", "unknown_dataset", "image_size", "channels")
+                    "clip_norm", "batch_size", "seed", "device", "probe_size", "probe_split", "scale", "margin",
+                    "margin_warmup_steps", "unknown_classes", "unknown_dataset", "image_size", "channels")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -11,7 +11,7 @@ import numpy as np
 from cl_viz import __version__
 from cl_viz.cli.progress import Progress, number
 from cl_viz.core.checkpoints import save_checkpoint
-from cl_viz.core.config import TrainConfig
+from cl_viz.core.config import PROBE_SPLIT_NAMES, TrainConfig
 from cl_viz.core.devices import describe_device
 from cl_viz.core.errors import ClVizError
 from cl_viz.core.files import first_line, write_atomically
@@ -88,7 +88,8 @@ def final_line(final: dict) -> str:
 def print_header(session: TrainingSession, total_steps: int, out: Path) -> None:
     config, dataset = session.config, session.dataset
     print(f"dataset: {dataset.name} ({dataset.source}; {len(dataset.train_labels):,} train, "
-          f"{len(dataset.test_labels):,} test, probe {len(session.probe_labels):,})")
+          f"{len(dataset.test_labels):,} test, probe {len(session.probe_labels):,} "
+          f"{PROBE_SPLIT_NAMES[config.probe_split]})")
     print(f"model: {config.model}, {config.feat_dim}-D features, classifier bias "
           f"{'on' if session.model.classifier.bias is not None else 'off'}; device: {describe_device(session.device)}")
     print(f"loss: L_S + {config.lam:g}·L_C with L_S from the {head_text(config)}; α {config.alpha:g} "

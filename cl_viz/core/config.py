@@ -17,6 +17,8 @@ MODELS = ("lenet++", "seed", "tiny")
 OPTIMIZERS = ("sgd", "adam")
 CENTER_UPDATES = ("paper", "sgd")
 INITS = ("pytorch", "caffe")  # caffe: caffe-face's Xavier filler (uniform ±√(3/fan_in)), zero biases
+PROBE_SPLITS = ("test", "train")  # the images the plots and metrics embed: held out, or the ones trained on
+PROBE_SPLIT_NAMES = {"test": "test images", "train": "training images"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 WORKER_MODES = ("process", "thread")  # where the app trains: a child process, or a thread of the GUI's process
 DEFAULT_WORKER_MODE = "process"  # the GUI never stalls a step (PySide6 holds the GIL while it paints)
@@ -30,7 +32,7 @@ DEFAULT_INPUT = (28, 1)
 # Changing one of these needs a fresh session; every other field applies between steps.
 STRUCTURAL_FIELDS = (
     "dataset", "data_dir", "model", "feat_dim", "bias", "relu_features",
-    "center_update", "optimizer", "seed", "device", "probe_size", "batch_size", "init", "head",
+    "center_update", "optimizer", "seed", "device", "probe_size", "probe_split", "batch_size", "init", "head",
     "unknown_classes", "unknown_dataset", "image_size", "channels",
 )
 LIVE_FIELDS = ("lam", "alpha", "lr", "softmax_weight", "warmup_steps", "clip_norm", "scale", "margin",
@@ -62,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     probe_size: int | None = None  # None: 2,000 images on CPU, the whole test split on GPU
+    probe_split: str = "test"  # "train": the probe shows training images (the paper's Fig. 2 shows both)
     lr_milestones: tuple[int, ...] = field(default_factory=tuple)
     lr_gamma: float = 0.8
     # Not in the paper: they change how the network's weights move, never L, L_C or Eq. 4.
@@ -129,6 +132,7 @@ class TrainConfig:
         _check_choice("center update", self.center_update, CENTER_UPDATES)
         _check_choice("device", self.device, DEVICES)
         _check_choice("initialisation", self.init, INITS)
+        _check_choice("probe split", self.probe_split, PROBE_SPLITS)
         _check_choice("head", self.head, HEADS)
         _check_head(self)
         _check_unknowns(self)
@@ -188,7 +192,7 @@ DEFAULTS = TrainConfig()
 # Stored configurations (checkpoints, recordings) without these fields come from runs that had none of them.
 FIELDS_ADDED_LATER = {"warmup_steps": 0, "clip_norm": 0.0, "init": "pytorch", "head": "softmax", "scale": 10.0,
                       "margin": 0.0, "margin_warmup_steps": 0, "unknown_classes": (), "unknown_dataset": None,
-                      "image_size": None, "channels": None}
+                      "image_size": None, "channels": None, "probe_split": "test"}
 STORED_DEFAULTS = DEFAULTS.replace(**FIELDS_ADDED_LATER)
 
 

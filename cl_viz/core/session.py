@@ -84,14 +84,24 @@ class TrainingSession:
         except torch.OutOfMemoryError:
             return images, labels  # batches are then indexed on the CPU and copied per step
 
+    @property
+    def probe_source(self) -> tuple:
+        """The (uint8 images, labels) the probe is drawn from: the test split, or the training split's own
+        images (config.probe_split)."""
+        if self.config.probe_split == "train":
+            return self.dataset.train_images, self.dataset.train_labels
+        return self.dataset.test_images, self.dataset.test_labels
+
     def _init_probe(self) -> None:
         size = self.config.probe_size
         if size is None:
             size = CPU_PROBE_SIZE if self.device.type == "cpu" else len(self.dataset.test_labels)
-        indices = probe_indices(self.dataset.test_labels, size, seed=self.config.seed)
+        images, labels = self.probe_source
+        indices = probe_indices(labels, size, seed=self.config.seed)
         self.probe_indices = indices
-        self.probe_images = to_model_input(self.dataset.test_images[indices]).to(self.device)
-        self.probe_labels = self.dataset.test_labels[indices].to(self.device)
+        self.probe_pixels = images[indices]  # uint8, what each probe point looks like
+        self.probe_images = to_model_input(self.probe_pixels).to(self.device)
+        self.probe_labels = labels.cpu()[indices].to(self.device)
         self._probe_labels_np = frozen(self.probe_labels.cpu().numpy())
         self._probe_cache: ProbeCache | None = None
         self._embedded_images = self.probe_images  # the known probe images, then the unknown ones

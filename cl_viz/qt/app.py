@@ -18,7 +18,7 @@ OVERRIDES = (("dataset", "dataset"), ("data_dir", "data_dir"), ("model", "model"
              ("alpha", "alpha"), ("lr", "lr"), ("device", "device"), ("seed", "seed"),
              ("feat_dim", "feat_dim"), ("scale", "scale"), ("margin", "margin"),
              ("margin_warmup_steps", "margin_warmup_steps"), ("unknown_dataset", "unknown_dataset"),
-             ("image_size", "image_size"), ("channels", "channels"))
+             ("image_size", "image_size"), ("channels", "channels"), ("probe_split", "probe_split"))
 
 
 def initial_setup(saved: TrainConfig, saved_compare: bool, args: argparse.Namespace) -> tuple[TrainConfig, bool]:

@@ -40,6 +40,16 @@ def test_train_writes_metrics_features_and_checkpoint(tmp_path, capsys):
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
 
 
+def test_the_probe_can_show_the_training_images(tmp_path, capsys):
+    assert train(tmp_path, "--steps", "5", "--eval-every", "5", "--probe", "train") == 0
+    assert "probe 200 training images" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["config"]["probe_split"] == "train"
+    with pytest.raises(SystemExit):
+        main(["train", "--probe", "validation", "--out", str(tmp_path / "other")])
+    assert "--probe: invalid choice" in capsys.readouterr().err
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path, capsys):
     assert train(tmp_path, "--steps", "10", "--eval-every", "5") == 0
     checkpoint = tmp_path / "run" / "checkpoint.pt"

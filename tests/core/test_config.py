@@ -114,3 +114,12 @@ def test_a_stored_configuration_from_before_the_input_fields_is_28_grey_and_they
     config = TrainConfig.from_dict(stored)
     assert config.input_shape == (28, 1) and config.image_size is None
     assert config.structural_changes(config.replace(image_size=32, channels=3)) == ["image_size", "channels"]
+
+
+def test_the_probe_split_is_test_or_train_and_a_stored_configuration_without_one_probed_test_images():
+    stored = {name: value for name, value in DEFAULTS.to_dict().items() if name != "probe_split"}
+    assert TrainConfig.from_dict(stored).probe_split == "test"
+    assert TrainConfig(probe_split="train").validated().probe_split == "train"
+    with pytest.raises(ClVizError, match="unknown probe split 'validation'; choose one of: test, train"):
+        TrainConfig(probe_split="validation").validated()
+    assert DEFAULTS.structural_changes(DEFAULTS.replace(probe_split="train")) == ["probe_split"]

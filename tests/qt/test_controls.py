@@ -101,7 +101,8 @@ def test_the_batch_size_box_takes_what_a_lecture_needs(panel, batch_size):
 
 def test_a_config_with_small_values_round_trips_through_the_panel(panel):
     config = DEFAULTS.replace(lam=1e-6, lr=1e-7, alpha=0.0, batch_size=1, seed=2**31 - 1, bias=False,
-                                  optimizer="adam", center_update="sgd", model="lenet++", dataset="kmnist")
+                                  optimizer="adam", center_update="sgd", model="lenet++", dataset="kmnist",
+                                  probe_split="train")
     panel.set_config(config, True)
     assert panel.config(DEFAULTS) == config and panel.compare.isChecked()
 

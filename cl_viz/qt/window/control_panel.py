@@ -17,7 +17,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cl_viz.core.config import CENTER_UPDATES, DATASETS, DEFAULTS, DEVICES, INITS, MODELS, OPTIMIZERS, TrainConfig
+from cl_viz.core.config import (
+    CENTER_UPDATES,
+    DATASETS,
+    DEFAULTS,
+    DEVICES,
+    INITS,
+    MODELS,
+    OPTIMIZERS,
+    PROBE_SPLITS,
+    TrainConfig,
+)
 from cl_viz.core.openset_splits import OPEN_SET_SPLITS
 from cl_viz.core.runs import for_head
 from cl_viz.qt.common.guard import guarded
@@ -29,14 +39,16 @@ DATASET_LABELS = {"auto": "Auto (MNIST if cached, else digits)", "mnist": "MNIST
                   "cifar10": "CIFAR-10 (colour, 32×32)"}
 BIAS_CHOICES = ((None, "Model default"), (True, "With bias"), (False, "Without bias (centers on a ring)"))
 INIT_LABELS = {"pytorch": "PyTorch default", "caffe": "caffe-face Xavier"}
+PROBE_LABELS = {"test": "Test images (held out)", "train": "Training images (learned from)"}
 FEAT_DIM_CHOICES = ((2, "2-D (the paper's plane)"), (3, "3-D (on a sphere)"))
 LAMBDA_WARNING = 1.0
 HIDEABLE = ("compare", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update", "bias", "device",
-            "seed", "alpha", "lr", "warmup_steps", "clip_norm", "init", "head")
+            "seed", "alpha", "lr", "warmup_steps", "clip_norm", "init", "probe_split", "head")
 # The TrainConfig fields the panel has a control for, and the numbers those controls can hold. The head's
 # s, m and warm-up come before the head: a remembered SphereFace (m = 4) is only valid once m is.
 SETUP_FIELDS = ("lam", "alpha", "lr", "dataset", "model", "feat_dim", "batch_size", "optimizer", "center_update",
-                "bias", "device", "seed", "warmup_steps", "clip_norm", "init", *LIVE_HEAD_FIELDS, "head")
+                "bias", "device", "seed", "warmup_steps", "clip_norm", "init", "probe_split", *LIVE_HEAD_FIELDS,
+                "head")
 CONTROL_RANGES = {"lam": (0.0, 100.0), "alpha": (0.0, 1.0), "lr": (1e-7, 10.0), "batch_size": (1, 65536),
                   "seed": (0, 2**31 - 1), "warmup_steps": (0, 1_000_000), "clip_norm": (0.0, 1e6),
                   "scale": SCALE_RANGE, "margin_warmup_steps": WARMUP_RANGE}
@@ -69,6 +81,9 @@ TIPS = {
                  "bad batch cannot throw the weights to infinity (0: off). L, L_C and Eq. 4 are unchanged.",
     "init": "Initial weights: PyTorch's default, or caffe-face's Xavier filler (uniform ±√(3/fan_in), zero "
             "biases) as in the official code.",
+    "probe_split": "The images drawn and measured: test images the network never trains on, or its own training "
+                   "images. The paper's Fig. 2 shows both: on training images the clusters are tighter than on "
+                   "new ones.",
     "axis_mode": "follow: the view glides to keep the features in frame; fixed: the axes stay put, so growing "
                  "softmax feature norms stay visible.",
     "show_batch": "Also draw the latest training batch (hollow markers).",
@@ -174,6 +189,7 @@ class ControlPanel(QWidget):
         self.bias = _combo(BIAS_CHOICES)
         self.device = _combo((d, d) for d in DEVICES)
         self.init = _combo((name, INIT_LABELS[name]) for name in INITS)
+        self.probe_split = _combo((name, PROBE_LABELS[name]) for name in PROBE_SPLITS)
         self.seed = QSpinBox()
         self.seed.setRange(*CONTROL_RANGES["seed"])
         self.open_set = _combo(open_set_choices())
@@ -184,7 +200,7 @@ class ControlPanel(QWidget):
                               ("Batch size", self.batch_size),
                               ("Optimizer", self.optimizer), ("Centers", self.center_update),
                               ("Classifier", self.bias), ("Initial weights", self.init),
-                              ("Open set", self.open_set), ("Device", self.device),
+                              ("Open set", self.open_set), ("Probe", self.probe_split), ("Device", self.device),
                               ("Seed", self.seed)):
             form.addRow(label, widget)
         self.pending = QLabel("Setup changed: reset to apply.")
@@ -196,7 +212,7 @@ class ControlPanel(QWidget):
         self.apply.setVisible(False)
         self.compare.toggled.connect(self._on_setup_edit)
         for combo in (self.dataset, self.model, self.feat_dim, self.optimizer, self.center_update, self.bias,
-                      self.init, self.device, self.open_set):
+                      self.init, self.probe_split, self.device, self.open_set):
             combo.currentIndexChanged.connect(self._on_setup_edit)
         for spin in (self.batch_size, self.seed):
             spin.valueChanged.connect(self._on_setup_edit)
@@ -234,13 +250,13 @@ class ControlPanel(QWidget):
                    for name in ("lam", "alpha", "lr", "batch_size", "seed", "warmup_steps", "clip_norm")}
         choices = {name: getattr(self, name).currentData()
                    for name in ("dataset", "model", "feat_dim", "optimizer", "center_update", "bias", "init",
-                                "device")}
+                                "probe_split", "device")}
         return numbers | choices | self.head_controls.values()
 
     def set_config(self, config: TrainConfig, compare: bool) -> None:
         widgets = [self.lam, self.alpha, self.lr, self.compare, self.dataset, self.model, self.feat_dim,
-                   self.batch_size, self.optimizer, self.center_update, self.bias, self.init, self.device, self.seed,
-                   self.warmup_steps, self.clip_norm, self.open_set]
+                   self.batch_size, self.optimizer, self.center_update, self.bias, self.init, self.probe_split,
+                   self.device, self.seed, self.warmup_steps, self.clip_norm, self.open_set]
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -251,7 +267,8 @@ class ControlPanel(QWidget):
             for combo, value in ((self.dataset, config.dataset), (self.model, config.model),
                                  (self.feat_dim, config.feat_dim), (self.optimizer, config.optimizer),
                                  (self.center_update, config.center_update),
-                                 (self.bias, config.bias), (self.init, config.init), (self.device, config.device)):
+                                 (self.bias, config.bias), (self.init, config.init),
+                                 (self.probe_split, config.probe_split), (self.device, config.device)):
                 _select(combo, value)
             self._select_open_set(config)
             self.batch_size.setValue(config.batch_size)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cl_viz.core.config import DEFAULTS, LIVE_FIELDS, TrainConfig
+from cl_viz.core.config import DEFAULTS, LIVE_FIELDS, PROBE_SPLIT_NAMES, TrainConfig
 from cl_viz.core.dataset_files import needs_download, title
 from cl_viz.core.downloads import download_size
 from cl_viz.core.errors import ClVizError
@@ -402,7 +402,8 @@ class MainWindow(QMainWindow):
         self.controls.head_controls.set_num_classes(len(info.class_names))
         self.status["device"].setText(f"device: {info.device}")
         train = f"{info.train_size:,} train, " if info.train_size is not None else ""
-        self.status["dataset"].setText(f"dataset: {info.dataset_name} ({train}probe {info.probe_size:,})")
+        probe = f"probe {info.probe_size:,} {PROBE_SPLIT_NAMES[info.config.probe_split]}"
+        self.status["dataset"].setText(f"dataset: {info.dataset_name} ({train}{probe})")
         self.status["model"].setText(f"model: {info.config.model}")
         self.open_set.set_run(info, {"primary": short_name(info.config),
                                      "comparison": short_name(softmax_twin(info.config))})
