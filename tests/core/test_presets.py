@@ -25,7 +25,7 @@ BUILTIN = ["01-softmax-only", "02-official-center-loss", "03-lambda-too-large", 
            "05-frozen-centers", "06-relu-features", "07-ring-without-bias", "08-classifier-bias",
            "09-lecture-notes", "10-arcface-margin-warm-up", "11-cosface-margin-bound", "12-sphereface-annealing",
            "13-the-loss-family", "14-unknown-digits", "15-unknowns-from-another-dataset",
-           "16-verification-on-unseen-digits"]
+           "16-verification-on-unseen-digits", "17-training-images"]
 SEED_MODEL_PRESET = "09-lecture-notes"  # the seed model is slow on a CPU: its effect is checked as slow
 MINIMAL = 'title = "T"\ndescription = "One. Two."\n'
 
