@@ -103,7 +103,7 @@ class Monkey:
     def setup_field(self, name: str) -> None:
         controls = self.window.controls
         field = self.rng.choice(("compare", "dataset", "model", "batch_size", "optimizer", "center_update", "bias",
-                                 "device", "seed"))
+                                 "init", "probe_split", "device", "seed"))
         widget = getattr(controls, field)
         if field == "compare":
             value = self.rng.random() < 0.5
