@@ -29,6 +29,13 @@ def test_window_opens_with_plot_controls_and_status(open_window):
     assert window.status["device"].text().startswith("device: cpu")
 
 
+def test_a_window_probing_training_images_says_so(open_window, small_config):
+    window = open_window(small_config.replace(probe_split="train"))
+    assert "probe 100 training images" in window.status["dataset"].text()
+    assert "training images" in window.metrics.plots["accuracy"].titleLabel.text
+    assert window.controls.probe_split.currentData() == "train"
+
+
 def test_space_starts_training_and_frames_arrive(qtbot, open_window):
     window = open_window()
     with qtbot.waitSignal(frames_of(window), timeout=30000, check_params_cb=lambda f: f.step > 0):

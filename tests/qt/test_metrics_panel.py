@@ -232,3 +232,9 @@ def test_angular_rows_show_degrees_and_a_dash_where_not_measured(panel):
 def test_the_columns_are_named_after_the_runs(panel):
     panel.set_run_names({"primary": "ArcFace"})
     assert "ArcFace" in panel.headers["primary"].text() and "softmax only" in panel.headers["comparison"].text()
+
+
+def test_the_accuracy_graph_names_the_images_its_probe_holds(panel):
+    assert "test images" in panel.plots["accuracy"].titleLabel.text
+    panel.set_probe_split("train")
+    assert "training images" in panel.plots["accuracy"].titleLabel.text

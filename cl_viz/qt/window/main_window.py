@@ -397,6 +397,7 @@ class MainWindow(QMainWindow):
         self.comparison_plot.setVisible(info.compare)
         self._link_axes(self.controls.link_axes.isChecked())
         self.metrics.clear(info.compare)
+        self.metrics.set_probe_split(info.config.probe_split)
         self.metrics.set_run_names({"primary": short_name(info.config),
                                     "comparison": short_name(softmax_twin(info.config))})
         self.controls.head_controls.set_num_classes(len(info.class_names))

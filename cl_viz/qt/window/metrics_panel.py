@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
+from cl_viz.core.config import DEFAULTS, PROBE_SPLIT_NAMES
 from cl_viz.core.frames import Frame
 from cl_viz.core.history import BoundedHistory
 from cl_viz.core.snapshot import Snapshot
@@ -36,6 +37,14 @@ QUANTITY_NAMES = {"loss_softmax": "L_S", "weighted_center": "λ·L_C", "probe_ac
 DASHED = ("weighted_center", "nearest_center_accuracy")
 NEUTRAL = (68, 68, 68)  # a legend sample that stands for a quantity of both runs
 NO_VALUE = "–"
+
+
+def accuracy_title(probe_split: str) -> str:
+    return f"accuracy on the probe ({PROBE_SPLIT_NAMES[probe_split]})"
+
+
+def set_plot_title(plot: pg.PlotItem, title: str) -> None:
+    plot.setTitle(f"<span style='color:#333'>{title}</span>")
 
 
 def _degrees(radians: float) -> str:
@@ -73,7 +82,7 @@ class MetricsPanel:
         row.setSpacing(0)
         self.views: dict[str, pg.PlotWidget] = {}
         self.plots = {"loss": self._add_plot(row, "loss", "losses (log scale)"),
-                      "accuracy": self._add_plot(row, "accuracy", "accuracy on the probe set"),
+                      "accuracy": self._add_plot(row, "accuracy", accuracy_title(DEFAULTS.probe_split)),
                       "ratio": self._add_plot(row, "ratio", "intra / inter (log; lower = tighter)")}
         self.plots["accuracy"].setYRange(0, 1)
         self.legends = {graph: CurveLegend(plot) for graph, plot in self.plots.items()}
@@ -88,7 +97,7 @@ class MetricsPanel:
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         row.addWidget(view)
         plot = view.getPlotItem()
-        plot.setTitle(f"<span style='color:#333'>{title}</span>")
+        set_plot_title(plot, title)
         set_title_height(plot, TITLE_HEIGHT)
         plot.setLogMode(y=graph in LOG_GRAPHS)
         grid = GridItem(plot.getAxis("bottom"), plot.getAxis("left"))  # showGrid's costs ~10 ms a paint
@@ -133,6 +142,9 @@ class MetricsPanel:
         self.run_names = RUN_NAMES | names
         for run, header in self.headers.items():
             header.setText(f"<b style='color:{pg.mkColor(RUN_COLORS[run]).name()}'>{self.run_names[run]}</b>")
+
+    def set_probe_split(self, split: str) -> None:
+        set_plot_title(self.plots["accuracy"], accuracy_title(split))
 
     def clear(self, compare: bool) -> None:
         self._curves_drawn_at = -1.0
