@@ -84,9 +84,9 @@ def training_metrics(session, size: int):
     from cl_viz.core.data import probe_indices, to_model_input
     from cl_viz.core.metrics import feature_metrics
 
-    labels = session.train_labels.cpu()
+    labels = session.dataset.train_labels
     indices = probe_indices(labels, size, seed=session.config.seed)
-    features, logits = session.embed(to_model_input(session.train_images.cpu()[indices]))
+    features, logits = session.embed(to_model_input(session.dataset.train_images[indices]))
     centers = session.center_loss.centers.detach().cpu().numpy()
     return feature_metrics(features.numpy(), labels[indices].numpy(), centers, logits.numpy())
 

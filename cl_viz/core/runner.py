@@ -23,7 +23,7 @@ def run_info(session: TrainingSession, compare: bool = False, lambdas: tuple[flo
         class_names=tuple(dataset.class_names), device=describe_device(session.device),
         train_size=len(dataset.train_labels), probe_size=len(session.probe_labels),
         batch_size=session.batch_size, steps_per_epoch=session.steps_per_epoch,
-        probe_images=frozen(session.probe_pixels.numpy()), lambdas=lambdas,
+        probe_images=frozen(session.probe_pixels().numpy()), lambdas=lambdas,
         run_titles=run_titles, **_unknowns(session))
 
 

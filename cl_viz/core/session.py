@@ -92,16 +92,19 @@ class TrainingSession:
             return self.dataset.train_images, self.dataset.train_labels
         return self.dataset.test_images, self.dataset.test_labels
 
+    def probe_pixels(self) -> torch.Tensor:
+        """The probe's images as uint8 pixels: what each probe point looks like."""
+        return self.probe_source[0][self.probe_indices]
+
     def _init_probe(self) -> None:
         size = self.config.probe_size
         if size is None:
             size = CPU_PROBE_SIZE if self.device.type == "cpu" else len(self.dataset.test_labels)
-        images, labels = self.probe_source
+        labels = self.probe_source[1]
         indices = probe_indices(labels, size, seed=self.config.seed)
         self.probe_indices = indices
-        self.probe_pixels = images[indices]  # uint8, what each probe point looks like
-        self.probe_images = to_model_input(self.probe_pixels).to(self.device)
-        self.probe_labels = labels.cpu()[indices].to(self.device)
+        self.probe_images = to_model_input(self.probe_pixels()).to(self.device)
+        self.probe_labels = labels[indices].to(self.device)
         self._probe_labels_np = frozen(self.probe_labels.cpu().numpy())
         self._probe_cache: ProbeCache | None = None
         self._embedded_images = self.probe_images  # the known probe images, then the unknown ones

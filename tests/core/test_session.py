@@ -133,11 +133,11 @@ def test_a_training_probe_embeds_the_images_the_network_learns_from(small_config
     session = run(TrainingSession(small_config.replace(probe_split="train"), digits), 3)
     indices = session.probe_indices
     assert torch.equal(session.probe_labels, digits.train_labels[indices])
-    assert torch.equal(session.probe_pixels, digits.train_images[indices])
+    assert torch.equal(session.probe_pixels(), digits.train_images[indices])
     features, _ = session.embed(to_model_input(digits.train_images[indices]))
     np.testing.assert_allclose(session.snapshot().features, features.numpy(), rtol=1e-5, atol=1e-6)
     held_out = TrainingSession(small_config, digits)
-    assert torch.equal(held_out.probe_pixels, digits.test_images[held_out.probe_indices])
+    assert torch.equal(held_out.probe_pixels(), digits.test_images[held_out.probe_indices])
 
 
 def test_learning_rate_milestones(small_config, digits):
